@@ -1,0 +1,73 @@
+"""NVIDIA GPUs: CuPy arrays, one backend per device.
+
+Importing this module never fails on a machine without CUDA; ``probe``
+answers whether GPUs are usable and, when not, why.
+"""
+from .base import Backend
+
+try:  # CuPy is an optional extra
+    import cupy
+    import cupyx
+    _IMPORT_ERROR = None
+except Exception as exc:  # ImportError, or a broken CUDA install
+    cupy = cupyx = None
+    _IMPORT_ERROR = exc
+
+
+def probe():
+    """(number of usable GPUs, reason when there are none)."""
+    if cupy is None:
+        return 0, f"CuPy is not installed ({_IMPORT_ERROR}); install gpugrad[cuda12] or gpugrad[cuda13]"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # no libcuda, driver too old, no device node
+        return 0, f"CuPy is installed but the CUDA driver is not usable: {exc}"
+    if count == 0:
+        return 0, "CuPy and the CUDA driver are present but no CUDA device was found"
+    return count, None
+
+
+class CupyBackend(Backend):
+    kind = "gpu"
+    xp = cupy
+
+    def __init__(self, index=0, scoped=False):
+        super().__init__(index)
+        self.scoped = scoped
+        self._device = cupy.cuda.Device(index)
+
+    def asarray(self, value, dtype=None):
+        with self._device:
+            return cupy.asarray(value, dtype=dtype)
+
+    def to_host(self, array):
+        return cupy.asnumpy(array)
+
+    def is_native(self, value):
+        return isinstance(value, cupy.ndarray)
+
+    def device_scope(self):
+        return self._device
+
+    def synchronize(self):
+        self._device.synchronize()
+
+    def to_dlpack_array(self, array):
+        return array
+
+    def from_dlpack(self, obj):
+        with self._device:
+            return cupy.from_dlpack(obj)
+
+    def scatter_add(self, target, indices, updates):
+        cupyx.scatter_add(target, indices, updates)
+        return target
+
+    def erf(self, x):
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(x)
+
+    def _make_generator(self, key):
+        with self._device:
+            return cupy.random.default_rng(key)
+

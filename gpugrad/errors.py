@@ -1,0 +1,43 @@
+"""Exceptions with TensorFlow's names. Each is also the matching builtin
+(ValueError, RuntimeError, ...) so plain Python handlers catch them."""
+
+
+class OpError(Exception):
+    def __init__(self, message, op=None):
+        super().__init__(message)
+        self.message = message
+        self.op = op
+
+
+class InvalidArgumentError(OpError, ValueError):
+    """An op got inputs it cannot work with (shapes, dtypes, values)."""
+
+
+class FailedPreconditionError(OpError, RuntimeError):
+    """State is not ready, e.g. a variable read before it was initialized."""
+
+
+class NotFoundError(OpError, LookupError):
+    pass
+
+
+class UnimplementedError(OpError, NotImplementedError):
+    pass
+
+
+class InternalError(OpError, RuntimeError):
+    pass
+
+
+class ResourceExhaustedError(OpError, MemoryError):
+    pass
+
+
+class InvalidIndexError(InvalidArgumentError, IndexError):
+    """An index outside a tensor's bounds."""
+
+
+class DTypeConversionError(InvalidArgumentError, TypeError):
+    """A value cannot take the dtype it must have (a float for an integer
+    tensor). TensorFlow raises TypeError or InvalidArgumentError depending on
+    the operator; this is both."""

@@ -1,0 +1,2 @@
+"""Interfaces TensorFlow keeps under ``tf.experimental``."""
+from . import dlpack  # noqa: F401

@@ -1,0 +1,220 @@
+"""Neural-network ops (``gpugrad.nn``): activations, softmax, losses.
+
+Activations whose gradient needs one pass differentiate through their own
+``*_grad`` op, which is where a fused kernel plugs in and which has its own
+gradient for higher orders.
+"""
+import math
+
+from ..errors import InvalidArgumentError
+from ..registry import defop, defvjp, bind
+from ._support import NO_PARAMS, tensor, like, shape_of, normalize_axis
+from . import math_ops as M
+from . import array_ops as A
+
+# -------------------------------------------------------------- activations
+_relu = defop("relu")(lambda xp, x: xp.maximum(x, 0))
+_relu_grad = defop("relu_grad")(lambda xp, y, dy: xp.where(y > 0, dy, 0).astype(dy.dtype))
+defvjp(_relu, lambda ans, x: (lambda g: bind(_relu_grad, (ans, g), NO_PARAMS)))
+defvjp(_relu_grad, None, lambda ans, y, dy: (lambda g: bind(_relu_grad, (y, g), NO_PARAMS)))
+
+
+def relu(features, name=None):
+    return bind(_relu, (tensor(features),), NO_PARAMS)
+
+
+def relu6(features, name=None):
+    return M.clip_by_value(features, 0.0, 6.0)
+
+
+_leaky_relu = defop("leaky_relu")(lambda xp, x, alpha: xp.where(x > 0, x, x * alpha).astype(x.dtype))
+_leaky_relu_grad = defop("leaky_relu_grad")(
+    lambda xp, x, dy, alpha: xp.where(x > 0, dy, dy * alpha).astype(dy.dtype))
+defvjp(_leaky_relu, lambda ans, x, alpha: (lambda g: bind(_leaky_relu_grad, (x, g), {"alpha": alpha})))
+defvjp(_leaky_relu_grad, None,
+       lambda ans, x, dy, alpha: (lambda g: bind(_leaky_relu_grad, (x, g), {"alpha": alpha})))
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """x where x > 0, else alpha * x; the gradient at 0 is alpha (TensorFlow)."""
+    return bind(_leaky_relu, (tensor(features),), {"alpha": float(alpha)})
+
+
+def elu(features, name=None):
+    x = tensor(features)
+    return M.where(M.greater(x, 0.0), x, M.expm1(M.minimum(x, 0.0)))
+
+
+def selu(features, name=None):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    x = tensor(features)
+    return M.multiply(scale, M.where(M.greater(x, 0.0), x,
+                                     M.multiply(alpha, M.expm1(M.minimum(x, 0.0)))))
+
+
+_softplus = defop("softplus")(lambda xp, x: xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+defvjp(_softplus, lambda ans, x: (lambda g: M.multiply(g, M.sigmoid(x))))
+
+
+def softplus(features, name=None):
+    """log(1 + exp(x)), computed without overflow; the gradient is sigmoid(x)."""
+    return bind(_softplus, (tensor(features),), NO_PARAMS)
+
+
+def softsign(features, name=None):
+    x = tensor(features)
+    return M.divide(x, M.add(M.abs(x), 1.0))
+
+
+def silu(features, beta=1.0, name=None):
+    x = tensor(features)
+    return M.multiply(x, M.sigmoid(M.multiply(x, beta)))
+
+
+swish = silu
+
+
+def gelu(features, approximate=False, name=None):
+    """x * Phi(x); ``approximate=True`` uses the tanh form."""
+    x = tensor(features)
+    if approximate:
+        c = math.sqrt(2 / math.pi)
+        inner = M.multiply(c, M.add(x, M.multiply(0.044715, M.pow(x, 3.0))))
+        return M.multiply(M.multiply(0.5, x), M.add(1.0, M.tanh(inner)))
+    return M.multiply(M.multiply(0.5, x), M.add(1.0, M.erf(M.multiply(x, 1 / math.sqrt(2)))))
+
+
+# ------------------------------------------------------------------ softmax
+def _softmax_forward(xp, x, axis):
+    e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax_forward(xp, x, axis):
+    shifted = x - xp.max(x, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+_softmax = defop("softmax")(_softmax_forward)
+_log_softmax = defop("log_softmax")(_log_softmax_forward)
+defvjp(_softmax, lambda ans, x, axis: (lambda g: M.multiply(
+    M.subtract(g, M.reduce_sum(M.multiply(g, ans), axis, keepdims=True)), ans)))
+defvjp(_log_softmax, lambda ans, x, axis: (lambda g: M.subtract(
+    g, M.multiply(M.exp(ans), M.reduce_sum(g, axis, keepdims=True)))))
+
+
+def softmax(logits, axis=None, name=None):
+    x = tensor(logits)
+    return bind(_softmax, (x,), {"axis": normalize_axis(-1 if axis is None else axis, x.ndim, "softmax")})
+
+
+def log_softmax(logits, axis=None, name=None):
+    x = tensor(logits)
+    return bind(_log_softmax, (x,), {"axis": normalize_axis(-1 if axis is None else axis, x.ndim,
+                                                            "log_softmax")})
+
+
+# ------------------------------------------------------------------- losses
+def _sparse_xent_forward(xp, logits, labels):
+    shifted = logits - xp.max(logits, axis=-1, keepdims=True)
+    log_z = xp.log(xp.sum(xp.exp(shifted), axis=-1))
+    picked = xp.take_along_axis(shifted, xp.expand_dims(labels, -1), axis=-1)[..., 0]
+    return log_z - picked
+
+
+_sparse_xent = defop("sparse_softmax_cross_entropy_with_logits")(_sparse_xent_forward)
+defvjp(_sparse_xent, lambda ans, logits, labels: (lambda g: M.multiply(
+    A.expand_dims(g, -1),
+    M.subtract(softmax(logits), A.one_hot(labels, shape_of(logits)[-1], dtype=logits.dtype)))), None)
+
+
+def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """-log softmax(logits)[label] per example; labels are class indices."""
+    logits = tensor(logits)
+    labels = tensor(labels)
+    if not labels.dtype.is_integer:
+        raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: labels must be "
+                                   f"int32 or int64, got {labels.dtype.name}")
+    if shape_of(labels) != shape_of(logits)[:-1]:
+        raise InvalidArgumentError(
+            f"sparse_softmax_cross_entropy_with_logits: labels of shape {list(shape_of(labels))} "
+            f"must match logits of shape {list(shape_of(logits))} without the last dimension")
+    depth = shape_of(logits)[-1]
+    host = labels.numpy()
+    if host.size and (host.min() < 0 or host.max() >= depth):
+        bad = host.max() if host.max() >= depth else host.min()
+        raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: received a label "
+                                   f"value of {int(bad)} which is outside the valid range of "
+                                   f"[0, {depth})")
+    return bind(_sparse_xent, (logits, labels), NO_PARAMS)
+
+
+def softmax_cross_entropy_with_logits(labels=None, logits=None, axis=-1, name=None):
+    """-sum(labels * log_softmax(logits)); differentiable in both arguments."""
+    logits = tensor(logits)
+    labels = like(labels, logits)
+    return M.negative(M.reduce_sum(M.multiply(labels, log_softmax(logits, axis)), axis))
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """max(x, 0) - x*z + log(1 + exp(-|x|)), TensorFlow's stable form (its
+    gradient at x = 0 is sigmoid(0) - z)."""
+    x = tensor(logits)
+    z = like(labels, x)
+    positive = M.greater_equal(x, 0.0)
+    relu_x = M.where(positive, x, 0.0)
+    neg_abs = M.where(positive, M.negative(x), x)
+    return M.add(M.subtract(relu_x, M.multiply(x, z)), M.log1p(M.exp(neg_abs)))
+
+
+def l2_loss(t, name=None):
+    """sum(t ** 2) / 2."""
+    return M.multiply(M.reduce_sum(M.square(tensor(t))), 0.5)
+
+
+# ----------------------------------------------------------------- bias_add
+_bias_add = defop("bias_add")(lambda xp, x, b, axis: x + b.reshape(
+    (-1,) + (1,) * (x.ndim - 1 - axis)) if axis != x.ndim - 1 else x + b)
+_bias_add_grad = defop("bias_add_grad")(lambda xp, g, axis: xp.sum(
+    g, axis=tuple(i for i in range(g.ndim) if i != axis)))
+defvjp(_bias_add, lambda ans, x, b, axis: A.identity,
+       lambda ans, x, b, axis: (lambda g: bind(_bias_add_grad, (g,), {"axis": axis})))
+defvjp(_bias_add_grad, lambda ans, g, axis: (lambda gg, s=shape_of(g): A.broadcast_to(
+    A.reshape(gg, [-1 if i == axis else 1 for i in range(len(s))]), s)))
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """value + bias along the channel axis (last, or 1 for 'NC...' formats)."""
+    x = tensor(value)
+    b = like(bias, x)
+    axis = 1 if data_format and data_format.startswith("NC") else x.ndim - 1
+    if b.ndim != 1 or shape_of(b)[0] != shape_of(x)[axis]:
+        raise InvalidArgumentError(f"bias_add: bias of shape {list(shape_of(b))} must be 1-D with "
+                                   f"{shape_of(x)[axis]} entries to match value of shape "
+                                   f"{list(shape_of(x))}")
+    return bind(_bias_add, (x, b), {"axis": axis})
+
+
+# ------------------------------------------------------------------ dropout
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """Zero elements with probability ``rate``; scale the rest by 1/(1-rate)."""
+    from .. import random
+    x = tensor(x)
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+    if rate == 0:
+        return x
+    shape = list(shape_of(x)) if noise_shape is None else list(noise_shape)
+    from ..backend import device
+    with device(x._backend):
+        keep = M.greater_equal(random.uniform(shape, dtype=x.dtype, seed=seed), rate)
+    return M.multiply(M.divide(x, 1.0 - rate), M.cast(keep, x.dtype))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    mean = M.reduce_mean(x, axes, keepdims=True)
+    variance = M.reduce_mean(M.square(M.subtract(x, mean)), axes, keepdims=True)
+    if not keepdims:
+        mean = A.squeeze(mean, axes)
+        variance = A.squeeze(variance, axes)
+    return mean, variance

@@ -1,0 +1,191 @@
+"""Variable: named, mutable state on one device.
+
+A variable holds an array that only ``assign``, ``assign_add`` and
+``assign_sub`` replace. Reading it (using it in an op, ``value()``,
+``read_value()``) gives a tensor that keeps the value it read, whatever
+happens to the variable afterwards, and tells the recording tapes about the
+read. Assignment is a change of state, not an op: the tape never sees it, so
+gradients never flow through an assigned value.
+"""
+import itertools
+
+from . import backend as _backends
+from .dtypes import as_dtype, from_name
+from .errors import InvalidArgumentError
+from .shape import TensorShape
+from .tensor import Tensor, Reference, constant, convert_to_tensor, _numpy_repr, _next_id
+from .tape import _recording, record_read
+
+_unnamed = itertools.count()
+
+
+class Variable:
+    __slots__ = ("_data", "_backend", "_tid", "_trainable", "_name", "_shape", "__weakref__")
+
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+    __hash__ = None  # == is elementwise, as in TensorFlow 2: use .ref()
+
+    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None,
+                 shape=None, **unused):
+        if initial_value is None:
+            raise ValueError("Variable needs an initial_value")
+        if callable(initial_value):
+            initial_value = initial_value()
+        if dtype is not None:
+            dtype = as_dtype(dtype)
+        if isinstance(initial_value, Tensor) or isinstance(initial_value, Variable):
+            value = convert_to_tensor(initial_value)
+            if dtype is not None and value.dtype is not dtype:
+                from .ops.math_ops import cast
+                value = cast(value, dtype)
+        else:
+            value = constant(initial_value, dtype)
+        target = _backends.current()
+        if value._backend is not target:
+            value = value.to(target)
+        self._shape = TensorShape(value.shape if shape is None else shape)
+        if not self._shape.is_compatible_with(value.shape):
+            raise ValueError(f"Variable {name or 'Variable'}: initial value of shape "
+                             f"{list(value.shape)} does not match shape {list(self._shape)}")
+        self._data = value._data
+        self._backend = value._backend
+        self._tid = _next_id()
+        self._trainable = bool(trainable)
+        self._name = (name or "Variable") + ":0"
+
+    # ---------------------------------------------------------- description
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def shape(self):
+        return self._shape if not self._shape.is_fully_defined() or True else None
+
+    def get_shape(self):
+        return self._shape
+
+    @property
+    def dtype(self):
+        return from_name(self._backend.dtype_name(self._data))
+
+    @property
+    def ndim(self):
+        return len(self._data.shape)
+
+    @property
+    def device(self):
+        return self._backend.name
+
+    @property
+    def backend(self):
+        return self._backend
+
+    def ref(self):
+        return Reference(self)
+
+    experimental_ref = ref
+
+    def __repr__(self):
+        return (f"<gpugrad.Variable '{self._name}' shape={TensorShape(self._data.shape)} "
+                f"dtype={self.dtype.name}, device={self.device}, numpy={_numpy_repr(self)}>")
+
+    # ---------------------------------------------------------------- reads
+    def _read(self):
+        value = Tensor(self._data, self._backend)
+        if _recording:
+            record_read(self, value)
+        return value
+
+    def value(self):
+        return self._read()
+
+    def read_value(self):
+        return self._read()
+
+    def numpy(self):
+        host = self._backend.to_host(self._data)
+        return host.copy() if host.ndim else host[()]
+
+    def __array__(self, dtype=None, copy=None):
+        host = self._backend.to_host(self._data)
+        return host if dtype is None else host.astype(dtype)
+
+    def __bool__(self):
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self._data)
+
+    def __int__(self):
+        return int(self._data)
+
+    def __len__(self):
+        return len(self._read())
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __dlpack__(self, **kwargs):
+        return self._read().__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._read().__dlpack_device__()
+
+    # ----------------------------------------------------------- assignment
+    def _checked(self, value, what):
+        """The new array for ``value``; raises before any state changes."""
+        if isinstance(value, (Tensor, Variable)):
+            t = value._read() if isinstance(value, Variable) else value
+            if t._backend is not self._backend:
+                raise InvalidArgumentError(
+                    f"{what} on variable '{self._name}': the value is on {t._backend.name} "
+                    f"but the variable lives on {self._backend.name}; copy it with .to()")
+            if t.dtype is not self.dtype:
+                raise InvalidArgumentError(
+                    f"{what} on variable '{self._name}': dtype mismatch, the variable is "
+                    f"{self.dtype.name} and the value is {t.dtype.name} (shape "
+                    f"{list(t.shape)}); cast it with gpugrad.cast")
+        else:
+            with _backends.device(self._backend):
+                t = constant(value, self.dtype)
+        if not self._shape.is_compatible_with(t.shape):
+            raise InvalidArgumentError(
+                f"{what} on variable '{self._name}': shape mismatch, the variable has "
+                f"shape {list(self._shape)} and the value has shape {list(t.shape)}")
+        return t._data
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Replace the value. Tensors read earlier keep the old value."""
+        self._data = self._checked(value, "assign")
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        new = self._checked(delta, "assign_add")
+        self._data = self._backend.xp.add(self._data, new)
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        new = self._checked(delta, "assign_sub")
+        self._data = self._backend.xp.subtract(self._data, new)
+        return self if read_value else None
+
+    def __getitem__(self, key):
+        return self._read()[key]
+
+
+def assign(ref, value, validate_shape=True, use_locking=None, name=None):
+    return ref.assign(value)
+
+
+def assign_add(ref, value, use_locking=None, name=None):
+    return ref.assign_add(value)
+
+
+def assign_sub(ref, value, use_locking=None, name=None):
+    return ref.assign_sub(value)
