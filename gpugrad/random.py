@@ -29,7 +29,8 @@ def get_global_seed():
 
 def _generator(backend, seed):
     base = _UNSEEDED if _global_seed is None else _global_seed
-    return backend.generator((base, -1 if seed is None else int(seed)))
+    # seeds are non-negative integers for numpy and CuPy alike
+    return backend.generator((base & (2**63 - 1), 0 if seed is None else 1 + (int(seed) & (2**62 - 1))))
 
 
 def _shape(shape):

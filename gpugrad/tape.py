@@ -215,8 +215,18 @@ class GradientTape:
                                  f"{len(targets)} targets")
         else:
             seeds = [None] * len(targets)
+        if self in _recording:
+            if self._persistent:  # TensorFlow records the gradient ops too
+                _log.warning("GradientTape.gradient inside the context of a persistent "
+                             "tape records the gradient computation on that tape, which "
+                             "is slower; call it outside the `with` block unless you need "
+                             "higher-order gradients from the same tape")
+            else:  # a non-persistent tape stops recording for good
+                _recording.remove(self)
         records = self._take_records()
-        with _paused([self]):
+        if self._persistent:
+            records = list(records)  # a snapshot: the backward pass may append
+        with _paused([] if self._persistent else [self]):
             grads = backprop(records, targets, seeds, flat_sources)
             grads = [_unconnected(g, s, unconnected) for g, s in zip(grads, flat_sources)]
         return nest.pack_sequence_as(sources, grads)

@@ -10,6 +10,10 @@ class NumpyBackend(Backend):
     kind = "cpu"
     xp = numpy
 
+    def __init__(self, index=0):
+        super().__init__(index)
+        self._kernels = {}
+
     def asarray(self, value, dtype=None):
         return numpy.asarray(value, dtype=dtype)
 
@@ -26,28 +30,17 @@ class NumpyBackend(Backend):
         numpy.add.at(target, indices, updates)
         return target
 
+    def kernel(self, name):
+        """The numba implementation in kernels/<name>/cpu.py."""
+        found = self._kernels.get(name)
+        if found is None:
+            from . import kernels
+            found = self._kernels[name] = getattr(kernels.load_module(name, "cpu"), name)
+        return found
+
     def erf(self, x):
-        # numpy has no erf; a numba ufunc over math.erf, compiled on first use
-        global _erf_ufunc
-        if _erf_ufunc is None:
-            _erf_ufunc = _build_erf()
-        x = numpy.asarray(x)
-        if x.dtype == numpy.float16:
-            return _erf_ufunc(x.astype(numpy.float32)).astype(numpy.float16)
-        return _erf_ufunc(x)
+        return self.kernel("erf")(x)
 
     def _make_generator(self, key):
         return numpy.random.default_rng(key)
 
-
-_erf_ufunc = None
-
-
-def _build_erf():
-    import math
-    import numba
-
-    @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
-    def erf(x):
-        return math.erf(x)
-    return erf

@@ -1,0 +1,38 @@
+"""The layering rules: only gpugrad/backend imports array libraries, and the
+core stays small enough to read in one sitting."""
+import ast
+import pathlib
+
+import gpugrad
+
+PACKAGE = pathlib.Path(gpugrad.__file__).parent
+ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "numba", "scipy", "torch", "jax"}
+CORE = ["tensor.py", "variable.py", "tape.py", "registry.py"]
+CORE_CEILING = 1500
+
+
+def imported_roots(path):
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name.split(".")[0], node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module.split(".")[0], node.lineno
+
+
+def test_only_the_backend_imports_array_libraries():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in ("backend", "_kernels"):
+            continue
+        for root, line in imported_roots(path):
+            if root in ARRAY_LIBRARIES:
+                offenders.append(f"gpugrad/{relative}:{line} imports {root}")
+    assert not offenders, "device-specific imports outside gpugrad/backend:\n" + "\n".join(offenders)
+
+
+def test_the_core_fits_its_line_budget():
+    lines = sum(len((PACKAGE / name).read_text().splitlines()) for name in CORE)
+    assert lines <= CORE_CEILING, f"core is {lines} lines, over the {CORE_CEILING} ceiling"
