@@ -95,16 +95,18 @@ def _input_error(op, inputs, params, exc):
 def bind(op, inputs, params):
     """Run ``op`` on tensors ``inputs``; returns a Tensor (or a tuple)."""
     backend = inputs[0]._backend
-    for t in inputs:
-        if t._backend is not backend:
-            raise _device_error(op, inputs)
-    arrays = [t._data for t in inputs]
+    if len(inputs) > 1:
+        for t in inputs:
+            if t._backend is not backend:
+                raise _device_error(op, inputs)
     try:
         if backend.scoped:
             with backend.device_scope():
-                out = op.forward(backend if op.pass_backend else backend.xp, *arrays, **params)
+                out = op.forward(backend if op.pass_backend else backend.xp,
+                                 *[t._data for t in inputs], **params)
         else:
-            out = op.forward(backend if op.pass_backend else backend.xp, *arrays, **params)
+            out = op.forward(backend if op.pass_backend else backend.xp,
+                             *[t._data for t in inputs], **params)
     except (ValueError, IndexError, TypeError) as exc:
         if isinstance(exc, InvalidArgumentError):
             raise
@@ -112,7 +114,7 @@ def bind(op, inputs, params):
     if op.num_outputs == 1:
         result = Tensor(out, backend)
     else:
-        result = tuple(Tensor(o, backend) for o in out)
+        result = tuple([Tensor(o, backend) for o in out])
     if _recording and op.differentiable:
         record(op, inputs, result, params)
     return result

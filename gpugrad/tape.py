@@ -40,38 +40,43 @@ def _is_variable(x):
 
 
 def _floating(x):
-    return x._backend.dtype_name(x._data).startswith("float")
+    return x._data.dtype.kind == "f"
 
 
 def record(op, inputs, result, params):
     """Append ``op`` to every recording tape that watches one of ``inputs``."""
     if len(_recording) == 1:
-        watched = _recording[0]._watched
+        tapes = _recording
+        watched = tapes[0]._watched
         mask = [t._tid in watched for t in inputs]
         if True not in mask:
             return
-        tapes = _recording
     else:
         tapes = [tape for tape in _recording
                  if any(t._tid in tape._watched for t in inputs)]
         if not tapes:
             return
         mask = [any(t._tid in tape._watched for tape in tapes) for t in inputs]
-    outputs = result if type(result) is tuple else (result,)
-    if not any(_floating(o) for o in outputs):
+    if type(result) is tuple:
+        if not any(_floating(o) for o in result):
+            return
+        out_ids = tuple(o._tid for o in result)
+    elif result._data.dtype.kind != "f":
         return  # integer and boolean results carry no gradient
+    else:
+        out_ids = (result._tid,)
     vjps = vjp_all = None
     if op.vjp_all is not None:
         vjp_all = op.vjp_all(result, *inputs, **params)
     elif op.vjp_makers is not None:
         makers = op.vjp_makers
-        vjps = [makers[i](result, *inputs, **params)
-                if watched and makers[i] is not None and _floating(inputs[i]) else None
-                for i, watched in enumerate(mask)]
+        vjps = [None] * len(inputs)
+        for i, t in enumerate(inputs):
+            if mask[i] and makers[i] is not None and t._data.dtype.kind == "f":
+                vjps[i] = makers[i](result, *inputs, **params)
     else:
         raise NotImplementedError(f"op {op.name!r} has no gradient rule")
-    entry = (tuple(t._tid for t in inputs), tuple(o._tid for o in outputs), vjps, vjp_all)
-    out_ids = entry[1]
+    entry = (tuple(t._tid for t in inputs), out_ids, vjps, vjp_all)
     for tape in tapes:
         tape._records.append(entry)
         tape._watched.update(out_ids)
