@@ -3,7 +3,10 @@
 While a tape is active, every op whose inputs include a tensor the tape
 watches is appended to the tape as a record::
 
-    (input ids, output ids, per-input VJP functions, all-input VJP function)
+    (input ids, output id(s), per-input VJP functions, all-input VJP function)
+
+where the output is one id for a single-output op and a tuple of ids for an
+op declared with several (which then always receives a tuple of gradients)
 
 and its outputs become watched. Trainable variables are watched when read.
 A read of a variable is itself a record (variable id -> read tensor id), so
@@ -64,7 +67,7 @@ def record(op, inputs, result, params):
     elif result._data.dtype.kind != "f":
         return  # integer and boolean results carry no gradient
     else:
-        out_ids = (result._tid,)
+        out_ids = result._tid
     vjps = vjp_all = None
     if op.vjp_all is not None:
         vjp_all = op.vjp_all(result, *inputs, **params)
@@ -79,7 +82,10 @@ def record(op, inputs, result, params):
     entry = (tuple(t._tid for t in inputs), out_ids, vjps, vjp_all)
     for tape in tapes:
         tape._records.append(entry)
-        tape._watched.update(out_ids)
+        if type(out_ids) is int:
+            tape._watched.add(out_ids)
+        else:
+            tape._watched.update(out_ids)
 
 
 def record_read(variable, value):
@@ -91,7 +97,7 @@ def record_read(variable, value):
             if not (tape._watch_accessed and variable.trainable):
                 continue
             tape._watch_variable(variable)
-        tape._records.append(((variable._tid,), (value._tid,), (_identity,), None))
+        tape._records.append(((variable._tid,), value._tid, (_identity,), None))
         tape._watched.add(value._tid)
 
 
@@ -106,10 +112,11 @@ def custom_record(inputs, outputs, grad_fn):
             from .ops.array_ops import zeros_like
             return grad_fn(*[zeros_like(o) if d is None else d for d, o in zip(g, outputs)])
         return grad_fn(g)
-    entry = (tuple(ids), tuple(o._tid for o in outputs), None, vjp_all)
+    out_ids = tuple(o._tid for o in outputs)
+    entry = (tuple(ids), out_ids if len(out_ids) > 1 else out_ids[0], None, vjp_all)
     for tape in tapes:
         tape._records.append(entry)
-        tape._watched.update(entry[1])
+        tape._watched.update(out_ids)
 
 
 @contextlib.contextmanager
@@ -317,7 +324,11 @@ def backprop(records, targets, seeds, sources):
     for entry in records:
         for tid in entry[0]:
             if tid in needed:
-                needed.update(entry[1])
+                out_ids = entry[1]
+                if type(out_ids) is int:
+                    needed.add(out_ids)
+                else:
+                    needed.update(out_ids)
                 relevant.append(entry)
                 break
     grads = {}
@@ -330,8 +341,8 @@ def backprop(records, targets, seeds, sources):
         grads[t._tid] = seed if old is None else add(old, seed)
     keep = set(source_ids)
     for in_ids, out_ids, vjps, vjp_all in reversed(relevant):
-        if len(out_ids) == 1:
-            tid = out_ids[0]
+        if type(out_ids) is int:  # one output; a tuple means the op declared several
+            tid = out_ids
             g = grads.get(tid) if tid in keep else grads.pop(tid, None)
             if g is None:
                 continue

@@ -162,7 +162,7 @@ log1p = _unary(_log1p)
 _sqrt = defop("sqrt")(lambda xp, x: xp.sqrt(x))
 # a zero incoming gradient gives zero, not 0 * inf: TensorFlow's rule, which
 # keeps where(x > 0, sqrt(x), 0) finite at x = 0
-_sqrt_grad = defop("sqrt_grad")(lambda xp, y, dy: xp.where(dy == 0, 0, 0.5 * dy / y).astype(dy.dtype))
+_sqrt_grad = defop("sqrt_grad")(lambda xp, y, dy: xp.where(dy == 0, 0, 0.5 * dy / y).astype(dy.dtype, copy=False))
 defvjp(_sqrt, lambda ans, x: (lambda g: bind(_sqrt_grad, (ans, g), NO_PARAMS)))
 defvjp(_sqrt_grad,
        lambda ans, y, dy: (lambda g: negative(multiply(g, divide(ans, y)))),

@@ -14,7 +14,7 @@ from . import array_ops as A
 
 # -------------------------------------------------------------- activations
 _relu = defop("relu")(lambda xp, x: xp.maximum(x, 0))
-_relu_grad = defop("relu_grad")(lambda xp, y, dy: xp.where(y > 0, dy, 0).astype(dy.dtype))
+_relu_grad = defop("relu_grad")(lambda xp, y, dy: xp.where(y > 0, dy, 0).astype(dy.dtype, copy=False))
 defvjp(_relu, lambda ans, x: (lambda g: bind(_relu_grad, (ans, g), NO_PARAMS)))
 defvjp(_relu_grad, None, lambda ans, y, dy: (lambda g: bind(_relu_grad, (y, g), NO_PARAMS)))
 
@@ -27,9 +27,9 @@ def relu6(features, name=None):
     return M.clip_by_value(features, 0.0, 6.0)
 
 
-_leaky_relu = defop("leaky_relu")(lambda xp, x, alpha: xp.where(x > 0, x, x * alpha).astype(x.dtype))
+_leaky_relu = defop("leaky_relu")(lambda xp, x, alpha: xp.where(x > 0, x, x * alpha).astype(x.dtype, copy=False))
 _leaky_relu_grad = defop("leaky_relu_grad")(
-    lambda xp, x, dy, alpha: xp.where(x > 0, dy, dy * alpha).astype(dy.dtype))
+    lambda xp, x, dy, alpha: xp.where(x > 0, dy, dy * alpha).astype(dy.dtype, copy=False))
 defvjp(_leaky_relu, lambda ans, x, alpha: (lambda g: bind(_leaky_relu_grad, (x, g), {"alpha": alpha})))
 defvjp(_leaky_relu_grad, None,
        lambda ans, x, dy, alpha: (lambda g: bind(_leaky_relu_grad, (x, g), {"alpha": alpha})))
