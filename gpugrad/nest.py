@@ -12,9 +12,15 @@ def _children(x):
     return list(x)
 
 
+def _is_flat(structure):
+    return type(structure) in (list, tuple) and not any(_is_sequence(x) for x in structure)
+
+
 def flatten(structure):
     if not _is_sequence(structure):
         return [structure]
+    if _is_flat(structure):
+        return list(structure)
     out = []
     stack = [structure]
     while stack:
@@ -29,11 +35,19 @@ def flatten(structure):
 def _rebuild(like, values):
     if isinstance(like, dict):
         keys = sorted(like)
-        return type(like)((k, v) for k, v in zip(keys, values)) if type(like) is not dict \
-            else dict(zip(keys, values))
+        return dict(zip(keys, values)) if type(like) is dict else type(like)(zip(keys, values))
     if isinstance(like, tuple) and hasattr(like, "_fields"):
         return type(like)(*values)
     return type(like)(values)
+
+
+def _build(node, leaves):
+    # module level, not a closure: a self-referencing closure would make a
+    # reference cycle that keeps the leaves (gradients) alive until the next
+    # garbage collection
+    if not _is_sequence(node):
+        return next(leaves)
+    return _rebuild(node, [_build(child, leaves) for child in _children(node)])
 
 
 def pack_sequence_as(structure, flat):
@@ -43,18 +57,17 @@ def pack_sequence_as(structure, flat):
         if len(flat) != 1:
             raise ValueError(f"expected 1 value for a leaf, got {len(flat)}")
         return flat[0]
-    position = 0
-
-    def build(node):
-        nonlocal position
-        if not _is_sequence(node):
-            position += 1
-            return flat[position - 1]
-        return _rebuild(node, [build(c) for c in _children(node)])
-
-    result = build(structure)
-    if position != len(flat):
-        raise ValueError(f"structure has {position} leaves, got {len(flat)} values")
+    if _is_flat(structure):
+        if len(flat) != len(structure):
+            raise ValueError(f"structure has {len(structure)} leaves, got {len(flat)} values")
+        return type(structure)(flat)
+    leaves = iter(flat)
+    try:
+        result = _build(structure, leaves)
+    except StopIteration:
+        raise ValueError(f"structure has more leaves than the {len(flat)} values given") from None
+    if next(leaves, leaves) is not leaves:
+        raise ValueError(f"structure has fewer leaves than the {len(flat)} values given")
     return result
 
 

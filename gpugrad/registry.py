@@ -92,21 +92,31 @@ def _input_error(op, inputs, params, exc):
     return InvalidArgumentError(f"{op.name} failed on inputs ({described}{extra}): {exc}")
 
 
+def _forward(op, backend, inputs, params):
+    xp = backend if op.pass_backend else backend.xp
+    if len(inputs) == 1:  # the common cases, without building argument lists
+        return op.forward(xp, inputs[0]._data, **params) if params else \
+            op.forward(xp, inputs[0]._data)
+    if len(inputs) == 2:
+        if inputs[1]._backend is not backend:
+            raise _device_error(op, inputs)
+        return op.forward(xp, inputs[0]._data, inputs[1]._data, **params) if params else \
+            op.forward(xp, inputs[0]._data, inputs[1]._data)
+    for t in inputs:
+        if t._backend is not backend:
+            raise _device_error(op, inputs)
+    return op.forward(xp, *[t._data for t in inputs], **params)
+
+
 def bind(op, inputs, params):
     """Run ``op`` on tensors ``inputs``; returns a Tensor (or a tuple)."""
     backend = inputs[0]._backend
-    if len(inputs) > 1:
-        for t in inputs:
-            if t._backend is not backend:
-                raise _device_error(op, inputs)
     try:
         if backend.scoped:
             with backend.device_scope():
-                out = op.forward(backend if op.pass_backend else backend.xp,
-                                 *[t._data for t in inputs], **params)
+                out = _forward(op, backend, inputs, params)
         else:
-            out = op.forward(backend if op.pass_backend else backend.xp,
-                             *[t._data for t in inputs], **params)
+            out = _forward(op, backend, inputs, params)
     except (ValueError, IndexError, TypeError) as exc:
         if isinstance(exc, InvalidArgumentError):
             raise

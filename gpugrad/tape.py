@@ -48,12 +48,17 @@ def _floating(x):
 
 def record(op, inputs, result, params):
     """Append ``op`` to every recording tape that watches one of ``inputs``."""
-    if len(_recording) == 1:
+    if len(_recording) == 1:  # the common case, kept cheap: it runs per op
         tapes = _recording
         watched = tapes[0]._watched
-        mask = [t._tid in watched for t in inputs]
-        if True not in mask:
-            return
+        if len(inputs) == 1:
+            if inputs[0]._tid not in watched:
+                return
+            mask = (True,)
+        else:
+            mask = [t._tid in watched for t in inputs]
+            if True not in mask:
+                return
     else:
         tapes = [tape for tape in _recording
                  if any(t._tid in tape._watched for t in inputs)]
@@ -63,23 +68,27 @@ def record(op, inputs, result, params):
     if type(result) is tuple:
         if not any(_floating(o) for o in result):
             return
-        out_ids = tuple(o._tid for o in result)
+        out_ids = tuple([o._tid for o in result])
     elif result._data.dtype.kind != "f":
         return  # integer and boolean results carry no gradient
     else:
         out_ids = result._tid
     vjps = vjp_all = None
+    makers = op.vjp_makers
     if op.vjp_all is not None:
         vjp_all = op.vjp_all(result, *inputs, **params)
-    elif op.vjp_makers is not None:
-        makers = op.vjp_makers
-        vjps = [None] * len(inputs)
-        for i, t in enumerate(inputs):
-            if mask[i] and makers[i] is not None and t._data.dtype.kind == "f":
-                vjps[i] = makers[i](result, *inputs, **params)
-    else:
+    elif makers is None:
         raise NotImplementedError(f"op {op.name!r} has no gradient rule")
-    entry = (tuple(t._tid for t in inputs), out_ids, vjps, vjp_all)
+    elif len(inputs) == 1:
+        maker = makers[0]
+        if maker is None or inputs[0]._data.dtype.kind != "f":
+            return
+        vjps = (maker(result, inputs[0], **params),)
+    else:
+        vjps = [makers[i](result, *inputs, **params)
+                if mask[i] and makers[i] is not None and t._data.dtype.kind == "f" else None
+                for i, t in enumerate(inputs)]
+    entry = (tuple([t._tid for t in inputs]), out_ids, vjps, vjp_all)
     for tape in tapes:
         tape._records.append(entry)
         if type(out_ids) is int:

@@ -14,6 +14,9 @@ class Backend:
     xp = None
     #: True when ops must run inside a device scope (several GPUs)
     scoped = False
+    #: True where checking index values costs no device synchronisation: out
+    #: of range labels then raise; elsewhere (GPUs, as in TensorFlow) they give NaN
+    checks_indices = True
 
     def __init__(self, index=0):
         self.index = index

@@ -30,6 +30,7 @@ def probe():
 class CupyBackend(Backend):
     kind = "gpu"
     xp = cupy
+    checks_indices = False
 
     def __init__(self, index=0, scoped=False):
         super().__init__(index)

@@ -308,10 +308,32 @@ def _keep_shape(shape, axis):
     return tuple(1 if i in axes else d for i, d in enumerate(shape))
 
 
-def _expand_back(g, x, axis):
-    """A reduced gradient reshaped and broadcast back over x."""
-    from .array_ops import reshape, broadcast_to
-    return broadcast_to(reshape(g, _keep_shape(shape_of(x), axis)), shape_of(x))
+def _expand_back(g, x, axis, scale=None):
+    """A reduced gradient (times ``scale``) broadcast back over x: one op."""
+    shape = shape_of(x)
+    return bind(_reduce_grad, (g,), {"keep": _keep_shape(shape, axis), "shape": shape,
+                                     "axis": axis, "scale": scale})
+
+
+def _reduce_grad_forward(xp, g, keep, shape, axis, scale):
+    g = g.reshape(keep)
+    if scale is not None:
+        g = g * g.dtype.type(scale)
+    return xp.broadcast_to(g, shape)  # a view: tensors are never written to
+
+
+_reduce_grad = defop("reduce_grad")(_reduce_grad_forward)
+defvjp(_reduce_grad, lambda ans, g, keep, shape, axis, scale: (lambda gg, s=shape_of(g): _scaled(
+    reshape_(reduce_sum(gg, axis, keepdims=True), s), scale)))
+
+
+def _scaled(t, scale):
+    return t if scale is None else multiply(t, scale)
+
+
+def reshape_(t, shape):
+    from .array_ops import reshape
+    return reshape(t, shape)
 
 
 _reduce_sum = defop("reduce_sum")(lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims))
@@ -333,7 +355,7 @@ def _count(x, axis):
 
 _reduce_mean = defop("reduce_mean")(lambda xp, x, axis, keepdims: xp.mean(x, axis=axis, keepdims=keepdims))
 defvjp(_reduce_mean, lambda ans, x, axis, keepdims:
-       (lambda g: _expand_back(divide(g, float(_count(x, axis))), x, axis)))
+       (lambda g: _expand_back(g, x, axis, 1.0 / _count(x, axis))))
 
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):

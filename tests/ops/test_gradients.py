@@ -322,6 +322,28 @@ def xent_shapes(draw):
 
 
 @st.composite
+def xent_grad_shapes(draw):
+    (shape,), params = draw(xent_shapes())
+    return (shape, shape[:-1]), params
+
+
+@st.composite
+def reduce_grad_shapes(draw):
+    shape = draw(shapes())
+    axes = tuple(sorted(set(draw(st.lists(st.integers(0, max(len(shape) - 1, 0)),
+                                          max_size=len(shape))))))
+    keep = tuple(1 if i in axes else d for i, d in enumerate(shape))
+    reduced = tuple(d for i, d in enumerate(shape) if i not in axes)
+    return (reduced,), {"keep": keep, "shape": shape, "axis": axes,
+                        "scale": draw(st.sampled_from([None, 0.25]))}
+
+
+def xent_grad(x, g, labels):
+    op = extend.get("sparse_softmax_cross_entropy_grad")
+    return extend.bind(op, (x, tf.constant(labels, tf.int64), g), {})
+
+
+@st.composite
 def bias_add_shapes(draw, grad=False):
     shape = draw(shapes(1))
     channels_first = len(shape) >= 2 and draw(st.booleans())
@@ -453,6 +475,8 @@ CASES = {
         xent_shapes()),
     "bias_add": Case(lambda x, b, data_format: tf.nn.bias_add(x, b, data_format), bias_add_shapes()),
     "bias_add_grad": internal("bias_add_grad", bias_add_shapes(grad=True)),
+    "sparse_softmax_cross_entropy_grad": Case(xent_grad, xent_grad_shapes()),
+    "reduce_grad": internal("reduce_grad", reduce_grad_shapes()),
 }
 
 #: ops registered with differentiable=False, each with a probe from float64
