@@ -13,26 +13,9 @@ from .shape import TensorShape
 _next_id = itertools.count(1).__next__
 
 
-class Tensor:
-    __slots__ = ("_data", "_backend", "_tid", "__weakref__")
-
-    # numpy hands binary operators with a Tensor back to us (x.__rmul__)
-    __array_ufunc__ = None
-    __array_priority__ = 1000
-    __hash__ = None  # == is elementwise, as in TensorFlow 2: use .ref()
-
-    def __init__(self, data, backend):
-        self._data = data
-        self._backend = backend
-        self._tid = _next_id()
-
-    # ---------------------------------------------------------- description
-    @property
-    def shape(self):
-        return TensorShape(self._data.shape)
-
-    def get_shape(self):
-        return self.shape
+class _Value:
+    """What tensors and variables share: a device array and its backend."""
+    __slots__ = ()
 
     @property
     def dtype(self):
@@ -59,6 +42,43 @@ class Tensor:
         host = self._backend.to_host(self._data)
         return host if dtype is None else host.astype(dtype)
 
+    def __bool__(self):
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self._data)
+
+    def __int__(self):
+        return int(self._data)
+
+    def ref(self):
+        """A hashable reference, for dict keys and sets."""
+        return Reference(self)
+
+    experimental_ref = ref
+
+
+class Tensor(_Value):
+    __slots__ = ("_data", "_backend", "_tid", "__weakref__")
+
+    # numpy hands binary operators with a Tensor back to us (x.__rmul__)
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+    __hash__ = None  # == is elementwise, as in TensorFlow 2: use .ref()
+
+    def __init__(self, data, backend):
+        self._data = data
+        self._backend = backend
+        self._tid = _next_id()
+
+    # ---------------------------------------------------------- description
+    @property
+    def shape(self):
+        return TensorShape(self._data.shape)
+
+    def get_shape(self):
+        return self.shape
+
     def __repr__(self):
         return (f"<gpugrad.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
                 f"device={self.device}, numpy={_numpy_repr(self)}>")
@@ -77,26 +97,10 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __bool__(self):
-        return bool(self._data)
-
-    def __float__(self):
-        return float(self._data)
-
-    def __int__(self):
-        return int(self._data)
-
     def __index__(self):
         if not self.dtype.is_integer:
             raise TypeError(f"only integer tensors can be used as an index, got {self.dtype.name}")
         return int(self._data)
-
-    def ref(self):
-        """A hashable reference, for dict keys and sets."""
-        return Reference(self)
-
-    def experimental_ref(self):
-        return Reference(self)
 
     # ------------------------------------------------------------- devices
     def to(self, device):

@@ -10,16 +10,16 @@ gradients never flow through an assigned value.
 import itertools
 
 from . import backend as _backends
-from .dtypes import as_dtype, from_name
+from .dtypes import as_dtype
 from .errors import InvalidArgumentError
 from .shape import TensorShape
-from .tensor import Tensor, Reference, constant, convert_to_tensor, _numpy_repr, _next_id
+from .tensor import Tensor, _Value, constant, convert_to_tensor, _numpy_repr, _next_id
 from .tape import _recording, record_read
 
 _unnamed = itertools.count()
 
 
-class Variable:
+class Variable(_Value):
     __slots__ = ("_data", "_backend", "_tid", "_trainable", "_name", "_shape", "__weakref__")
 
     __array_ufunc__ = None
@@ -65,31 +65,11 @@ class Variable:
 
     @property
     def shape(self):
-        return self._shape if not self._shape.is_fully_defined() or True else None
+        """The declared shape (None where a dimension may change)."""
+        return self._shape
 
     def get_shape(self):
         return self._shape
-
-    @property
-    def dtype(self):
-        return from_name(self._backend.dtype_name(self._data))
-
-    @property
-    def ndim(self):
-        return len(self._data.shape)
-
-    @property
-    def device(self):
-        return self._backend.name
-
-    @property
-    def backend(self):
-        return self._backend
-
-    def ref(self):
-        return Reference(self)
-
-    experimental_ref = ref
 
     def __repr__(self):
         return (f"<gpugrad.Variable '{self._name}' shape={TensorShape(self._data.shape)} "
@@ -107,23 +87,6 @@ class Variable:
 
     def read_value(self):
         return self._read()
-
-    def numpy(self):
-        host = self._backend.to_host(self._data)
-        return host.copy() if host.ndim else host[()]
-
-    def __array__(self, dtype=None, copy=None):
-        host = self._backend.to_host(self._data)
-        return host if dtype is None else host.astype(dtype)
-
-    def __bool__(self):
-        return bool(self._data)
-
-    def __float__(self):
-        return float(self._data)
-
-    def __int__(self):
-        return int(self._data)
 
     def __len__(self):
         return len(self._read())
