@@ -66,14 +66,18 @@ class CupyBackend(Backend):
         return target
 
     def kernel(self, name):
-        """An elementwise launcher for kernels/<name>/cuda.cu, compiled once
-        per device by CuPy's RawModule."""
+        """The CUDA twin in kernels/<name>/cuda.py, compiled on first use."""
         found = self._kernels.get(name)
         if found is None:
             from . import kernels
-            with self._device:
-                module = cupy.RawModule(code=kernels.cuda_source(name), options=("-std=c++17",))
-            found = self._kernels[name] = _ElementwiseLauncher(name, module, self._device)
+            found = getattr(kernels.load_module(name, "cuda"), name)
+            if self.scoped:  # run it on this backend's device
+                inner = found
+
+                def found(*args, **kwargs):
+                    with self._device:
+                        return inner(*args, **kwargs)
+            self._kernels[name] = found
         return found
 
     def erf(self, x):
@@ -84,27 +88,3 @@ class CupyBackend(Backend):
             return cupy.random.default_rng(key)
 
 
-
-class _ElementwiseLauncher:
-    """Calls ``<name>_<dtype>(const T* x, T* y, long long n)`` over a new y."""
-
-    def __init__(self, name, module, device):
-        self.name = name
-        self._module = module
-        self._device = device
-        self._functions = {}
-
-    def __call__(self, x):
-        x = cupy.ascontiguousarray(x)
-        dtype = x.dtype.name
-        fn = self._functions.get(dtype)
-        if fn is None:
-            fn = self._functions[dtype] = self._module.get_function(f"{self.name}_{dtype}")
-        y = cupy.empty_like(x)
-        n = x.size
-        if n:
-            threads = 256
-            blocks = min((n + threads - 1) // threads, 65535)
-            with self._device:
-                fn((blocks,), (threads,), (x, y, cupy.int64(n)))
-        return y

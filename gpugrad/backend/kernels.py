@@ -33,16 +33,29 @@ def path(name, filename):
     return found
 
 
+def _package_name():
+    """The import name kernel modules get: gpugrad._kernels, mapped to the
+    folder found above (the installed package or the checkout's kernels/)."""
+    name = "gpugrad._kernels"
+    if name not in sys.modules:
+        root = kernel_root()
+        spec = importlib.util.spec_from_file_location(
+            name, root / "__init__.py", submodule_search_locations=[str(root)])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[name] = package
+        spec.loader.exec_module(package)
+    return name
+
+
 @functools.lru_cache(maxsize=None)
 def load_module(name, which):
-    """kernels/<name>/<which>.py as a module ('reference' or 'cpu')."""
-    file = path(name, f"{which}.py")
-    spec = importlib.util.spec_from_file_location(f"gpugrad._kernels.{name}.{which}", file)
-    module = importlib.util.module_from_spec(spec)
-    # registered before it runs: numba's on-disk cache finds functions by module
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """kernels/<name>/<which>.py as a module: 'reference', 'cpu' or 'cuda'.
+
+    ``cpu`` and ``cuda`` are twins: each defines a function called ``name``
+    with the same signature. Modules are imported under gpugrad._kernels, so
+    numba's on-disk cache can find them again in later processes."""
+    path(name, f"{which}.py")  # a clear error when the file is missing
+    return importlib.import_module(f"{_package_name()}.{name}.{which}")
 
 
 def cuda_source(name):
