@@ -29,6 +29,7 @@ from .ops.array_ops import (  # noqa: F401
     expand_dims, squeeze, transpose, broadcast_to, tile, concat, stack, split, unstack,
     gather, gather_nd, pad, identity, stop_gradient, shape, size, rank)
 from . import math, linalg, nn, random, config, experimental, extend  # noqa: E402
+from . import optimizers, keras  # noqa: E402
 from .ops.nn_ops import softplus as _softplus  # noqa: F401
 
 newaxis = None

@@ -7,12 +7,17 @@ import cupy
 _modules = {}
 
 
-def module(kernel_file, options=("-std=c++17",)):
-    """The RawModule for the cuda.cu beside ``kernel_file``, on the current device."""
+ROOT = pathlib.Path(__file__).resolve().parent
+
+
+def module(kernel_file):
+    """The RawModule for the cuda.cu beside ``kernel_file``, on the current
+    device; shared headers (multi_tensor.cuh) come from the kernels folder."""
     source = pathlib.Path(kernel_file).with_name("cuda.cu")
     key = (str(source), cupy.cuda.Device().id)
     found = _modules.get(key)
     if found is None:
+        options = ("-std=c++17", f"-I{ROOT}")
         found = _modules[key] = cupy.RawModule(code=source.read_text(), options=options)
     return found
 

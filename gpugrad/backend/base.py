@@ -68,6 +68,20 @@ class Backend:
         """An array exposing ``__dlpack__`` (numpy scalars are wrapped)."""
         return self.xp.asarray(array)
 
+    # ------------------------------------------------------- in-place updates
+    def is_writable_contiguous(self, array):
+        """True when kernels may update ``array`` in place."""
+        raise NotImplementedError
+
+    def contiguous_copy(self, array):
+        """A private, C-contiguous, writable copy (0-d stays 0-d)."""
+        return self.xp.array(array, copy=True, order="C")
+
+    def contiguous(self, array):
+        """``array`` itself when it is a C-contiguous device array, else a
+        contiguous copy: kernels read flat buffers."""
+        raise NotImplementedError
+
     # --------------------------------------------------------------- helpers
     def scatter_add(self, target, indices, updates):
         """target[indices] += updates, accumulating repeated indices."""

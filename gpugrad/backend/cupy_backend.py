@@ -48,6 +48,14 @@ class CupyBackend(Backend):
     def is_native(self, value):
         return isinstance(value, cupy.ndarray)
 
+    def is_writable_contiguous(self, array):
+        return type(array) is cupy.ndarray and array.flags.c_contiguous
+
+    def contiguous(self, array):
+        if type(array) is cupy.ndarray and array.flags.c_contiguous:
+            return array
+        return cupy.array(array, copy=True, order="C")
+
     def device_scope(self):
         return self._device
 

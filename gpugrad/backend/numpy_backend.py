@@ -23,6 +23,14 @@ class NumpyBackend(Backend):
     def is_native(self, value):
         return isinstance(value, (numpy.ndarray, numpy.generic))
 
+    def is_writable_contiguous(self, array):
+        return type(array) is numpy.ndarray and array.flags.c_contiguous and array.flags.writeable
+
+    def contiguous(self, array):
+        if type(array) is numpy.ndarray and array.flags.c_contiguous:
+            return array
+        return numpy.array(array, copy=True, order="C")
+
     def device_scope(self):
         return contextlib.nullcontext()
 

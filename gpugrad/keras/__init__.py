@@ -1,0 +1,2 @@
+"""``gpugrad.keras``: Keras names, for code ported from TensorFlow."""
+from .. import optimizers  # noqa: F401

@@ -1,0 +1,282 @@
+"""Optimizer: Keras 3's optimizer API over fused, multi-tensor kernels.
+
+``apply_gradients`` checks every pair first (shapes, dtypes, devices) and
+changes nothing when one is wrong. It then clips, groups the variables by
+device and dtype, and runs the optimizer's kernel once per group: each
+element of each parameter and slot is read and written once, in place.
+
+Updating in place is safe because of one check: a variable whose buffer is
+shared (a tensor read from it earlier is still alive, a DLPack consumer holds
+it, it is a view) gets a private copy first, so earlier reads keep their
+values, as TensorFlow promises.
+"""
+import logging
+import math
+import sys
+
+from .. import backend as _backends
+from ..dtypes import int64, float32
+from ..errors import InvalidArgumentError
+from ..ops import math_ops as M
+from ..tape import GradientTape
+from ..tensor import Tensor, convert_to_tensor
+from ..variable import Variable
+from . import schedules
+
+_log = logging.getLogger("gpugrad")
+
+
+def _owned(variable):
+    """Make ``variable``'s buffer private, contiguous and writable."""
+    # references: the variable's slot, this call's argument: 2 when unshared
+    if sys.getrefcount(variable._data) > 2 or not variable._backend.is_writable_contiguous(
+            variable._data):
+        variable._data = variable._backend.contiguous_copy(variable._data)
+    return variable._data
+
+
+class Optimizer:
+    """Base class. Subclasses name their ``slots`` and implement ``_update``."""
+
+    #: per-variable state, created zero-filled by ``build`` unless
+    #: ``_initial_slot_value`` says otherwise
+    slots = ()
+
+    def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError("only one of clipnorm and global_clipnorm can be set")
+        if use_ema:
+            raise NotImplementedError("use_ema is not supported yet")
+        if gradient_accumulation_steps is not None and int(gradient_accumulation_steps) < 2:
+            raise ValueError(f"gradient_accumulation_steps must be an integer >= 2, got "
+                             f"{gradient_accumulation_steps}")
+        self.name = name or type(self).__name__.lower()
+        self.weight_decay = weight_decay
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._iterations = Variable(0, dtype=int64, trainable=False, name="iteration")
+        self._set_learning_rate(learning_rate)
+        self._slots = {}          # variable id -> {slot name: Variable}
+        self._accumulators = {}   # variable id -> Variable, with gradient accumulation
+        self._order = []          # slot variables in creation order
+        self._no_decay = set()
+
+    # --------------------------------------------------------------- state
+    @property
+    def iterations(self):
+        """Optimizer steps taken (with gradient accumulation: update steps)."""
+        if self.gradient_accumulation_steps:
+            return M.floordiv(self._iterations, self.gradient_accumulation_steps)
+        return self._iterations
+
+    def _step(self):
+        """The number of update steps taken, as a Python int."""
+        n = int(self._iterations.numpy())
+        return n // self.gradient_accumulation_steps if self.gradient_accumulation_steps else n
+
+    def _set_learning_rate(self, value):
+        if isinstance(value, schedules.LearningRateSchedule) or callable(value) and \
+                not isinstance(value, (Variable, Tensor)):
+            self._learning_rate = value
+        elif isinstance(value, Variable):
+            self._learning_rate = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) or isinstance(value, Tensor):
+            self._learning_rate = Variable(float(value), dtype=float32, trainable=False,
+                                           name="learning_rate")
+        else:
+            raise TypeError(f"{type(self).__name__}: learning_rate must be a number, a variable "
+                            f"or a LearningRateSchedule, got {type(value).__name__}: {value!r}")
+
+    @property
+    def learning_rate(self):
+        """The learning rate now (a schedule is evaluated at the current step)."""
+        return convert_to_tensor(self._lr())
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if isinstance(self._learning_rate, Variable) and self._learning_rate.name == "learning_rate:0" \
+                and isinstance(value, (int, float)):
+            self._learning_rate.assign(float(value))
+        else:
+            self._set_learning_rate(value)
+
+    def _lr(self):
+        lr = self._learning_rate
+        if isinstance(lr, Variable):
+            return float(lr.numpy())
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr.value(self._step()))
+        return float(convert_to_tensor(lr(self.iterations)).numpy())
+
+    @property
+    def variables(self):
+        """Every variable the optimizer owns: the step counter, the learning
+        rate (when it is a number) and the slots, for checkpoints."""
+        lr = [self._learning_rate] if isinstance(self._learning_rate, Variable) and \
+            self._learning_rate.name == "learning_rate:0" else []
+        return [self._iterations] + lr + list(self._order)
+
+    def _slot_name(self, variable, slot):
+        return f"{self.name}/{variable.name[:-2]}_{slot}"
+
+    def _initial_slot_value(self, slot):
+        return 0.0
+
+    def build(self, var_list):
+        """Create the slots of ``var_list`` (done on first use anyway)."""
+        for variable in var_list:
+            if variable._tid in self._slots:
+                continue
+            made = {}
+            with _backends.device(variable._backend):
+                for slot in self.slots:
+                    made[slot] = self._make_slot(variable, slot, self._initial_slot_value(slot))
+                if self.gradient_accumulation_steps:
+                    self._accumulators[variable._tid] = self._make_slot(variable, "accumulator", 0.0)
+            self._slots[variable._tid] = made
+
+    def _make_slot(self, variable, slot, value):
+        from ..ops.array_ops import fill
+        v = Variable(fill(list(variable._data.shape), variable.dtype.as_numpy_dtype(value)),
+                     trainable=False, name=self._slot_name(variable, slot))
+        self._order.append(v)
+        return v
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Variables (or name fragments) that weight decay leaves alone."""
+        self._no_decay.update(v._tid for v in var_list or ())
+        self._no_decay_names = list(var_names or ())
+
+    def _decays(self, variable):
+        if not self.weight_decay or variable._tid in self._no_decay:
+            return False
+        return not any(part in variable.name for part in getattr(self, "_no_decay_names", ()))
+
+    # ------------------------------------------------------------ stepping
+    def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False):
+        """Apply ``(gradient, variable)`` pairs; variables whose gradient is
+        None are skipped with a warning naming them."""
+        pairs = list(grads_and_vars)
+        missing = [v.name for g, v in pairs if g is None]
+        if missing:
+            _log.warning("%s.apply_gradients: no gradient for %s; skipping them",
+                         type(self).__name__, ", ".join(missing))
+        pairs = [(g, v) for g, v in pairs if g is not None]
+        grads = [self._checked(g, v) for g, v in pairs]  # raises before any change
+        variables = [v for _, v in pairs]
+        if not variables:
+            return self._iterations
+        self.build(variables)
+        if self.gradient_accumulation_steps:
+            steps = self.gradient_accumulation_steps
+            accumulators = [self._accumulators[v._tid] for v in variables]
+            if (int(self._iterations.numpy()) + 1) % steps:
+                for acc, g in zip(accumulators, grads):
+                    acc.assign_add(g)
+                self._iterations.assign_add(1)
+                return self._iterations
+            grads = [M.divide(M.add(g, acc.read_value()), float(steps))
+                     for g, acc in zip(grads, accumulators)]
+            for acc in accumulators:
+                acc.assign(M.multiply(acc.read_value(), 0.0))
+        grads = self._clip(grads)
+        lr = self._lr()
+        step = self._step() + 1
+        groups = {}
+        for g, v in zip(grads, variables):
+            groups.setdefault((v._backend, v.dtype.name, self._decays(v)), []).append((g, v))
+        for (backend, _, decays), members in groups.items():
+            params = [_owned(v) for _, v in members]
+            slot_arrays = {s: [_owned(self._slots[v._tid][s]) for _, v in members]
+                           for s in self.slots}
+            gradients = [backend.contiguous(g._data) for g, _ in members]
+            decay = self.weight_decay * lr if decays else 0.0
+            self._update(backend, params, gradients, slot_arrays, lr, step, decay)
+        self._iterations.assign_add(1)
+        return self._iterations
+
+    def _update(self, backend, params, grads, slots, lr, step, decay):
+        """Run the kernel once over lists of same-device, same-dtype arrays."""
+        raise NotImplementedError
+
+    def _checked(self, gradient, variable):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"{type(self).__name__}.apply_gradients: expected (gradient, "
+                            f"variable) pairs, got a {type(variable).__name__} for a variable")
+        g = convert_to_tensor(gradient)
+        if g._backend is not variable._backend:
+            raise InvalidArgumentError(
+                f"{type(self).__name__}: the gradient for '{variable.name}' is on "
+                f"{g._backend.name} but the variable lives on {variable._backend.name}")
+        if g.dtype is not variable.dtype:
+            raise InvalidArgumentError(
+                f"{type(self).__name__}: the gradient for '{variable.name}' has dtype "
+                f"{g.dtype.name}, the variable {variable.dtype.name}")
+        if tuple(g._data.shape) != tuple(variable._data.shape):
+            raise InvalidArgumentError(
+                f"{type(self).__name__}: the gradient for '{variable.name}' has shape "
+                f"{list(g._data.shape)}, the variable {list(variable._data.shape)}")
+        if not variable.dtype.is_floating:
+            raise InvalidArgumentError(f"{type(self).__name__}: variable '{variable.name}' has "
+                                       f"dtype {variable.dtype.name}; only float variables train")
+        return g
+
+    def _clip(self, grads):
+        if self.clipnorm:
+            grads = [_clip_by_norm(g, self.clipnorm) for g in grads]
+        if self.global_clipnorm:
+            total = math.sqrt(sum(float(M.reduce_sum(M.square(g)).numpy()) for g in grads))
+            scale = self.global_clipnorm / max(total, self.global_clipnorm)
+            grads = [M.multiply(g, scale) for g in grads]
+        if self.clipvalue:
+            grads = [M.clip_by_value(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def minimize(self, loss, var_list, tape=None):
+        """One step on ``loss`` (a callable, or a tensor computed under ``tape``)."""
+        if tape is None:
+            if not callable(loss):
+                raise ValueError("minimize: pass a callable loss, or the tape that "
+                                 "recorded the loss tensor")
+            with GradientTape() as tape:
+                value = loss()
+        else:
+            value = loss
+        var_list = list(var_list() if callable(var_list) else var_list)
+        grads = tape.gradient(value, var_list)
+        return self.apply_gradients(zip(grads, var_list))
+
+    # --------------------------------------------------------------- config
+    def get_config(self):
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif isinstance(lr, Variable):
+            lr = float(lr.numpy())
+        config = {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                  "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                  "clipvalue": self.clipvalue,
+                  "gradient_accumulation_steps": self.gradient_accumulation_steps}
+        config.update(self._hyper())
+        return config
+
+    def _hyper(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+
+def _clip_by_norm(g, clip):
+    norm = math.sqrt(float(M.reduce_sum(M.square(g)).numpy()))
+    return g if norm <= clip else M.multiply(g, clip / norm)
