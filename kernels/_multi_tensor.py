@@ -16,6 +16,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ._threads import pick
+
 #: elements per chunk: large enough to amortise a chunk's setup, small
 #: enough that 200 small variables still spread over every core
 CHUNK = 1 << 16
@@ -62,13 +64,15 @@ def compute_dtype(dtype):
     return np.float64 if dtype == np.float64 else np.float32
 
 
-def run(launch, roles, hyper):
-    """Call ``launch(table, sizes, chunks, sample, hyper)`` over ``roles``
-    (lists of contiguous arrays, parameters first), handling float16 by
-    updating float32 copies and writing them back."""
+def run(launches, roles, hyper):
+    """Call a launch ``(table, sizes, chunks, sample, hyper)`` over ``roles``
+    (lists of contiguous arrays, parameters first): the parallel one of
+    ``launches`` for large work, the serial one for small (see _threads.py).
+    float16 is handled by updating float32 copies and writing them back."""
     params = roles[0]
     if not params:
         return
+    launch = pick(launches, sum(a.size for a in params))
     dtype = params[0].dtype
     work = compute_dtype(dtype)
     hyper = np.asarray(hyper, dtype=work)

@@ -1,13 +1,13 @@
-"""adadelta on the CPU: one parallel numba launch over every tensor's chunks."""
+"""adadelta on the CPU: one numba launch over every tensor's chunks (parallel for
+large work, serial for small: see _threads.py)."""
 import numba
 import numpy as np
 
 from .._multi_tensor import run, view
+from .._threads import FLAGS, twins
 
-_FLAGS = dict(error_model="numpy", cache=True)
 
-
-@numba.njit(inline="never", **_FLAGS)
+@numba.njit(inline="never", **FLAGS)
 def _update(p, g, ag, ad, lr, rho, eps, decay, one_minus_rho):
     # a separate function over plain 1-D arrays: LLVM vectorises this loop
     for i in range(p.size):
@@ -20,7 +20,6 @@ def _update(p, g, ag, ad, lr, rho, eps, decay, one_minus_rho):
         p[i] = pi + lr * delta
 
 
-@numba.njit(parallel=True, **_FLAGS)
 def _launch(table, sizes, chunks, sample, h):
     for c in numba.prange(chunks.shape[0]):
         t, lo, hi = chunks[c, 0], chunks[c, 1], chunks[c, 2]
@@ -31,5 +30,8 @@ def _launch(table, sizes, chunks, sample, h):
                 h[0], h[1], h[2], h[3], h[4])
 
 
+_launches = twins(_launch)
+
+
 def adadelta(params, grads, accumulated_grads, accumulated_deltas, lr, rho, epsilon, decay):
-    run(_launch, [params, grads, accumulated_grads, accumulated_deltas], (lr, rho, epsilon, decay, 1 - rho))
+    run(_launches, [params, grads, accumulated_grads, accumulated_deltas], (lr, rho, epsilon, decay, 1 - rho))

@@ -1,13 +1,13 @@
-"""adagrad on the CPU: one parallel numba launch over every tensor's chunks."""
+"""adagrad on the CPU: one numba launch over every tensor's chunks (parallel for
+large work, serial for small: see _threads.py)."""
 import numba
 import numpy as np
 
 from .._multi_tensor import run, view
+from .._threads import FLAGS, twins
 
-_FLAGS = dict(error_model="numpy", cache=True)
 
-
-@numba.njit(inline="never", **_FLAGS)
+@numba.njit(inline="never", **FLAGS)
 def _update(p, g, acc, lr, eps, decay):
     # a separate function over plain 1-D arrays: LLVM vectorises this loop
     for i in range(p.size):
@@ -18,7 +18,6 @@ def _update(p, g, acc, lr, eps, decay):
         p[i] = pi - (lr * gi) / np.sqrt(ai + eps)
 
 
-@numba.njit(parallel=True, **_FLAGS)
 def _launch(table, sizes, chunks, sample, h):
     for c in numba.prange(chunks.shape[0]):
         t, lo, hi = chunks[c, 0], chunks[c, 1], chunks[c, 2]
@@ -28,5 +27,8 @@ def _launch(table, sizes, chunks, sample, h):
                 h[0], h[1], h[2])
 
 
+_launches = twins(_launch)
+
+
 def adagrad(params, grads, accumulators, lr, epsilon, decay):
-    run(_launch, [params, grads, accumulators], (lr, epsilon, decay))
+    run(_launches, [params, grads, accumulators], (lr, epsilon, decay))

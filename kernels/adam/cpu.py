@@ -1,14 +1,14 @@
-"""Adam on the CPU: one parallel numba launch over every tensor's chunks."""
+"""Adam on the CPU: one numba launch over every tensor's chunks (parallel for
+large work, serial for small: see _threads.py)."""
 import numba
 import numpy as np
 
 from .._multi_tensor import run, view
+from .._threads import FLAGS, twins
 from .reference import coefficients
 
-_FLAGS = dict(error_model="numpy", cache=True)
 
-
-@numba.njit(inline="never", **_FLAGS)
+@numba.njit(inline="never", **FLAGS)
 def _update(p, g, m, v, vh, alpha, c1, c2, eps, decay, amsgrad):
     # a separate function over plain 1-D arrays: LLVM vectorises this loop
     for i in range(p.size):
@@ -24,7 +24,6 @@ def _update(p, g, m, v, vh, alpha, c1, c2, eps, decay, amsgrad):
         p[i] = pi - (mi * alpha) / (np.sqrt(vi) + eps)
 
 
-@numba.njit(parallel=True, **_FLAGS)
 def _launch(table, sizes, chunks, sample, h):
     amsgrad = h[5] != 0
     for c in numba.prange(chunks.shape[0]):
@@ -34,6 +33,9 @@ def _launch(table, sizes, chunks, sample, h):
                 view(table, 4, t, sizes, sample)[lo:hi], h[0], h[1], h[2], h[3], h[4], amsgrad)
 
 
+_launches = twins(_launch)
+
+
 def adam(params, grads, m, v, v_hat, lr, beta_1, beta_2, epsilon, step, decay):
     hyper = coefficients(lr, beta_1, beta_2, epsilon, step, decay) + (float(v_hat is not None),)
-    run(_launch, [params, grads, m, v, v_hat], hyper)
+    run(_launches, [params, grads, m, v, v_hat], hyper)

@@ -1,14 +1,14 @@
-"""nadam on the CPU: one parallel numba launch over every tensor's chunks."""
+"""nadam on the CPU: one numba launch over every tensor's chunks (parallel for
+large work, serial for small: see _threads.py)."""
 import numba
 import numpy as np
 
 from .._multi_tensor import run, view
+from .._threads import FLAGS, twins
 from .reference import _coefficients
 
-_FLAGS = dict(error_model="numpy", cache=True)
 
-
-@numba.njit(inline="never", **_FLAGS)
+@numba.njit(inline="never", **FLAGS)
 def _update(p, g, m, v, lr, c1, c2, eps, decay, u_next, d1, one_minus_u, d2, d3):
     # a separate function over plain 1-D arrays: LLVM vectorises this loop
     for i in range(p.size):
@@ -22,7 +22,6 @@ def _update(p, g, m, v, lr, c1, c2, eps, decay, u_next, d1, one_minus_u, d2, d3)
         p[i] = pi - (m_hat * lr) / (np.sqrt(vi / d3) + eps)
 
 
-@numba.njit(parallel=True, **_FLAGS)
 def _launch(table, sizes, chunks, sample, h):
     for c in numba.prange(chunks.shape[0]):
         t, lo, hi = chunks[c, 0], chunks[c, 1], chunks[c, 2]
@@ -33,5 +32,8 @@ def _launch(table, sizes, chunks, sample, h):
                 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9])
 
 
+_launches = twins(_launch)
+
+
 def nadam(params, grads, m, v, lr, beta_1, beta_2, epsilon, step, u_product, decay):
-    run(_launch, [params, grads, m, v], _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay))
+    run(_launches, [params, grads, m, v], _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay))

@@ -1,13 +1,13 @@
-"""rmsprop on the CPU: one parallel numba launch over every tensor's chunks."""
+"""rmsprop on the CPU: one numba launch over every tensor's chunks (parallel for
+large work, serial for small: see _threads.py)."""
 import numba
 import numpy as np
 
 from .._multi_tensor import run, view
+from .._threads import FLAGS, twins
 
-_FLAGS = dict(error_model="numpy", cache=True)
 
-
-@numba.njit(inline="never", **_FLAGS)
+@numba.njit(inline="never", **FLAGS)
 def _update(p, g, v, m, a, lr, rho, mu, eps, decay, has_m, centered, one_minus_rho):
     # a separate function over plain 1-D arrays: LLVM vectorises this loop
     for i in range(p.size):
@@ -30,7 +30,6 @@ def _update(p, g, v, m, a, lr, rho, mu, eps, decay, has_m, centered, one_minus_r
             p[i] = pi - inc
 
 
-@numba.njit(parallel=True, **_FLAGS)
 def _launch(table, sizes, chunks, sample, h):
     for c in numba.prange(chunks.shape[0]):
         t, lo, hi = chunks[c, 0], chunks[c, 1], chunks[c, 2]
@@ -42,5 +41,8 @@ def _launch(table, sizes, chunks, sample, h):
                 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
 
 
+_launches = twins(_launch)
+
+
 def rmsprop(params, grads, velocities, momentums, average_grads, lr, rho, momentum, epsilon, decay):
-    run(_launch, [params, grads, velocities, momentums, average_grads], (lr, rho, momentum, epsilon, decay, float(momentums is not None), float(average_grads is not None), 1 - rho))
+    run(_launches, [params, grads, velocities, momentums, average_grads], (lr, rho, momentum, epsilon, decay, float(momentums is not None), float(average_grads is not None), 1 - rho))

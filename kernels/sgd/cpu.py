@@ -1,13 +1,13 @@
-"""sgd on the CPU: one parallel numba launch over every tensor's chunks."""
+"""sgd on the CPU: one numba launch over every tensor's chunks (parallel for
+large work, serial for small: see _threads.py)."""
 import numba
 import numpy as np
 
 from .._multi_tensor import run, view
+from .._threads import FLAGS, twins
 
-_FLAGS = dict(error_model="numpy", cache=True)
 
-
-@numba.njit(inline="never", **_FLAGS)
+@numba.njit(inline="never", **FLAGS)
 def _update(p, g, m, lr, mu, nesterov, decay, has_m):
     # a separate function over plain 1-D arrays: LLVM vectorises this loop
     for i in range(p.size):
@@ -24,7 +24,6 @@ def _update(p, g, m, lr, mu, nesterov, decay, has_m):
         p[i] = pi
 
 
-@numba.njit(parallel=True, **_FLAGS)
 def _launch(table, sizes, chunks, sample, h):
     for c in numba.prange(chunks.shape[0]):
         t, lo, hi = chunks[c, 0], chunks[c, 1], chunks[c, 2]
@@ -34,5 +33,8 @@ def _launch(table, sizes, chunks, sample, h):
                 h[0], h[1], h[2], h[3], h[4])
 
 
+_launches = twins(_launch)
+
+
 def sgd(params, grads, momentums, lr, momentum, nesterov, decay):
-    run(_launch, [params, grads, momentums], (lr, momentum, float(bool(nesterov)), decay, float(momentums is not None)))
+    run(_launches, [params, grads, momentums], (lr, momentum, float(bool(nesterov)), decay, float(momentums is not None)))

@@ -1,6 +1,8 @@
 """The optimizer kernels: numba (and CUDA) twins against the numpy reference
 on random data, several tensors per launch, every dtype, at step 1 and at
 step 1000 (where bias corrections have all but vanished)."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -77,10 +79,19 @@ def check(kernel, case_name, dtype, step, fn):
         assert all(changed), "the kernel must update every parameter"
 
 
+@pytest.fixture(params=["serial", "parallel"])
+def numba_path(request, monkeypatch):
+    """Small launches run serially; force each compilation in turn."""
+    kernels.load_module("adam", "cpu")  # makes gpugrad._kernels importable
+    threads = importlib.import_module("gpugrad._kernels._threads")
+    monkeypatch.setattr(threads, "SERIAL_BELOW", 1 << 40 if request.param == "serial" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("step", [1, 1000])
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("case_name", list(CASES))
-def test_numba_twin_matches_the_reference(case_name, dtype, step):
+def test_numba_twin_matches_the_reference(case_name, dtype, step, numba_path):
     name = case_name.split("-")[0]
     check(lambda a: a, case_name, dtype, step, getattr(kernels.load_module(name, "cpu"), name))
 
