@@ -77,7 +77,7 @@ class Optimizer:
 
     def _step(self):
         """The number of update steps taken, as a Python int."""
-        n = int(self._iterations.numpy())
+        n = int(self._iterations._data)
         return n // self.gradient_accumulation_steps if self.gradient_accumulation_steps else n
 
     def _set_learning_rate(self, value):
@@ -109,7 +109,7 @@ class Optimizer:
     def _lr(self):
         lr = self._learning_rate
         if isinstance(lr, Variable):
-            return float(lr.numpy())
+            return float(lr._data)
         if isinstance(lr, schedules.LearningRateSchedule):
             return float(lr.value(self._step()))
         return float(convert_to_tensor(lr(self.iterations)).numpy())
@@ -176,10 +176,10 @@ class Optimizer:
         if self.gradient_accumulation_steps:
             steps = self.gradient_accumulation_steps
             accumulators = [self._accumulators[v._tid] for v in variables]
-            if (int(self._iterations.numpy()) + 1) % steps:
+            if (int(self._iterations._data) + 1) % steps:
                 for acc, g in zip(accumulators, grads):
                     acc.assign_add(g)
-                self._iterations.assign_add(1)
+                self._count_step()
                 return self._iterations
             grads = [M.divide(M.add(g, acc.read_value()), float(steps))
                      for g, acc in zip(grads, accumulators)]
@@ -190,7 +190,7 @@ class Optimizer:
         step = self._step() + 1
         groups = {}
         for g, v in zip(grads, variables):
-            groups.setdefault((v._backend, v.dtype.name, self._decays(v)), []).append((g, v))
+            groups.setdefault((v._backend, v._data.dtype, self._decays(v)), []).append((g, v))
         for (backend, _, decays), members in groups.items():
             params = [_owned(v) for _, v in members]
             slot_arrays = {s: [_owned(self._slots[v._tid][s]) for _, v in members]
@@ -198,8 +198,15 @@ class Optimizer:
             gradients = [backend.contiguous(g._data) for g, _ in members]
             decay = self.weight_decay * lr if decays else 0.0
             self._update(backend, params, gradients, slot_arrays, lr, step, decay)
-        self._iterations.assign_add(1)
+        self._count_step()
         return self._iterations
+
+    def _count_step(self):
+        # the step counter is the optimizer's own int64 scalar: incremented
+        # directly, as a checked assign_add costs more than a small model's
+        # whole update
+        it = self._iterations
+        it._data = it._backend.xp.add(it._data, it._data.dtype.type(1))
 
     def _update(self, backend, params, grads, slots, lr, step, decay):
         """Run the kernel once over lists of same-device, same-dtype arrays."""
@@ -209,7 +216,10 @@ class Optimizer:
         if not isinstance(variable, Variable):
             raise TypeError(f"{type(self).__name__}.apply_gradients: expected (gradient, "
                             f"variable) pairs, got a {type(variable).__name__} for a variable")
-        g = convert_to_tensor(gradient)
+        g = gradient if type(gradient) is Tensor else convert_to_tensor(gradient)
+        if g._backend is variable._backend and g._data.dtype == variable._data.dtype and \
+                g._data.shape == variable._data.shape and variable._data.dtype.kind == "f":
+            return g  # the common case, checked without building messages
         if g._backend is not variable._backend:
             raise InvalidArgumentError(
                 f"{type(self).__name__}: the gradient for '{variable.name}' is on "
