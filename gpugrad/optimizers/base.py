@@ -10,9 +10,9 @@ shared (a tensor read from it earlier is still alive, a DLPack consumer holds
 it, it is a view) gets a private copy first, so earlier reads keep their
 values, as TensorFlow promises.
 """
-import logging
 import math
 import sys
+import warnings
 
 from .. import backend as _backends
 from ..dtypes import int64, float32
@@ -22,9 +22,6 @@ from ..tape import GradientTape
 from ..tensor import Tensor, convert_to_tensor
 from ..variable import Variable
 from . import schedules
-
-_log = logging.getLogger("gpugrad")
-
 
 def _owned(variable):
     """Make ``variable``'s buffer private, contiguous and writable."""
@@ -111,8 +108,10 @@ class Optimizer:
         if isinstance(lr, Variable):
             return float(lr._data)
         if isinstance(lr, schedules.LearningRateSchedule):
-            return float(lr.value(self._step()))
-        return float(convert_to_tensor(lr(self.iterations)).numpy())
+            # Keras evaluates schedules at the call count, which with gradient
+            # accumulation runs ahead of the number of updates
+            return float(lr.value(int(self._iterations._data)))
+        return float(convert_to_tensor(lr()).numpy())  # a callable: Keras calls it bare
 
     @property
     def variables(self):
@@ -164,14 +163,16 @@ class Optimizer:
         None are skipped with a warning naming them."""
         pairs = list(grads_and_vars)
         missing = [v.name for g, v in pairs if g is None]
+        if missing and len(missing) == len(pairs):
+            raise ValueError(f"{type(self).__name__}.apply_gradients: no gradients provided for "
+                             f"any variable ({', '.join(missing)})")
         if missing:
-            _log.warning("%s.apply_gradients: no gradient for %s; skipping them",
-                         type(self).__name__, ", ".join(missing))
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
+                          f"loss; {type(self).__name__} leaves them unchanged", UserWarning,
+                          stacklevel=2)
         pairs = [(g, v) for g, v in pairs if g is not None]
         grads = [self._checked(g, v) for g, v in pairs]  # raises before any change
         variables = [v for _, v in pairs]
-        if not variables:
-            return self._iterations
         self.build(variables)
         if self.gradient_accumulation_steps:
             steps = self.gradient_accumulation_steps

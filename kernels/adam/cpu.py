@@ -37,5 +37,6 @@ _launches = twins(_launch)
 
 
 def adam(params, grads, m, v, v_hat, lr, beta_1, beta_2, epsilon, step, decay):
-    hyper = coefficients(lr, beta_1, beta_2, epsilon, step, decay) + (float(v_hat is not None),)
+    dtype = params[0].dtype if params else None
+    hyper = coefficients(lr, beta_1, beta_2, epsilon, step, decay, dtype) + (float(v_hat is not None),)
     run(_launches, [params, grads, m, v, v_hat], hyper)

@@ -4,5 +4,6 @@ from .reference import coefficients
 
 
 def adam(params, grads, m, v, v_hat, lr, beta_1, beta_2, epsilon, step, decay):
-    hyper = coefficients(lr, beta_1, beta_2, epsilon, step, decay) + (float(v_hat is not None),)
+    dtype = params[0].dtype if params else None
+    hyper = coefficients(lr, beta_1, beta_2, epsilon, step, decay, dtype) + (float(v_hat is not None),)
     run(__file__, "adam", [params, grads, m, v, v_hat], hyper)
