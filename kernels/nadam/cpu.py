@@ -36,4 +36,5 @@ _launches = twins(_launch)
 
 
 def nadam(params, grads, m, v, lr, beta_1, beta_2, epsilon, step, u_product, decay):
-    run(_launches, [params, grads, m, v], _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay))
+    run(_launches, [params, grads, m, v], _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay,
+                                            params[0].dtype if params else None))

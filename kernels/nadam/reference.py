@@ -2,15 +2,21 @@
 import numpy as np
 
 
-def _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay):
-    u_t = beta_1 * (1.0 - 0.5 * 0.96 ** step)
-    u_next = beta_1 * (1.0 - 0.5 * 0.96 ** (step + 1))
-    return (lr, 1 - beta_1, 1 - beta_2, epsilon, decay, u_next, 1 - u_product * u_next,
-            1 - u_t, 1 - u_product, 1 - beta_2 ** step)
+def _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay, dtype=np.float32):
+    """Per-launch scalars, in the compute dtype as Keras computes them (unlike
+    Adam's, Nadam's 1 - beta is taken in float32 too)."""
+    t = np.float64 if dtype == np.float64 else np.float32
+    b1, b2, one = t(beta_1), t(beta_2), t(1)
+    u_t = b1 * (one - t(0.5) * t(0.96) ** t(step))
+    u_next = b1 * (one - t(0.5) * t(0.96) ** t(step + 1))
+    up = t(u_product)
+    return tuple(float(x) for x in (lr, one - b1, one - b2, epsilon, decay, u_next,
+                                    one - up * u_next, one - u_t, one - up, one - b2 ** t(step)))
 
 
 def nadam(params, grads, m, v, lr, beta_1, beta_2, epsilon, step, u_product, decay):
-    lr, c1, c2, eps, decay, u_next, d1, one_minus_u, d2, d3, *_ = _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay)
+    lr, c1, c2, eps, decay, u_next, d1, one_minus_u, d2, d3, *_ = _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay,
+                                   params[0].dtype if params else np.float32)
     for i, (p, g) in enumerate(zip(params, grads)):
         t = np.float64 if p.dtype == np.float64 else np.float32
         pw, gw = p.astype(t), g.astype(t)
