@@ -201,9 +201,23 @@ defvjp(_tan, lambda ans, x: (lambda g: multiply(g, add(square(ans), 1.0))))
 tan = _unary(_tan)
 
 # tanh and sigmoid differentiate through their own *_grad ops: one pass each,
-# and the place a fused kernel plugs in.
+# through a fused kernel for large arrays (kernels/tanh_grad, sigmoid_grad).
+_nn_ops = None  # nn_ops (which imports this module) owns the size threshold
+
+
+def _nn():
+    global _nn_ops
+    from . import nn_ops as _nn_ops
+    return _nn_ops
+
+
+def _tanh_grad_forward(b, y, dy):
+    kernel = (_nn_ops or _nn()).fused_kernel(b, "tanh_grad", dy, y)
+    return kernel(y, dy) if kernel is not None else dy * (1 - y * y)
+
+
 _tanh = defop("tanh")(lambda xp, x: xp.tanh(x))
-_tanh_grad = defop("tanh_grad")(lambda xp, y, dy: dy * (1 - y * y))
+_tanh_grad = defop("tanh_grad", backend=True)(_tanh_grad_forward)
 defvjp(_tanh, lambda ans, x: (lambda g: bind(_tanh_grad, (ans, g), NO_PARAMS)))
 defvjp(_tanh_grad,
        lambda ans, y, dy: (lambda g: multiply(g, multiply(dy, multiply(y, -2.0)))),
@@ -217,8 +231,13 @@ def _sigmoid_forward(xp, x):
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def _sigmoid_grad_forward(b, y, dy):
+    kernel = (_nn_ops or _nn()).fused_kernel(b, "sigmoid_grad", dy, y)
+    return kernel(y, dy) if kernel is not None else dy * y * (1 - y)
+
+
 _sigmoid = defop("sigmoid")(_sigmoid_forward)
-_sigmoid_grad = defop("sigmoid_grad")(lambda xp, y, dy: dy * y * (1 - y))
+_sigmoid_grad = defop("sigmoid_grad", backend=True)(_sigmoid_grad_forward)
 defvjp(_sigmoid, lambda ans, x: (lambda g: bind(_sigmoid_grad, (ans, g), NO_PARAMS)))
 defvjp(_sigmoid_grad,
        lambda ans, y, dy: (lambda g: multiply(g, multiply(dy, subtract(1.0, multiply(y, 2.0))))),

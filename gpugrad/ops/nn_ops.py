@@ -12,11 +12,41 @@ from ._support import NO_PARAMS, tensor, like, shape_of, normalize_axis
 from . import math_ops as M
 from . import array_ops as A
 
+# ------------------------------------------------------------ fused kernels
+#: Arrays with fewer elements keep the ``xp`` formula: below this size a
+#: kernel call costs more than the passes and temporaries it saves. One
+#: constant for every fused kernel (kernels/<name>/); tests set it to 0.
+FUSED_MIN_ELEMENTS = 32768
+_FUSED_DTYPES = ("float16", "float32", "float64")
+
+
+def fused_kernel(backend, name, x, *same):
+    """``backend.kernel(name)`` for an op whose main input is ``x``, or None
+    where the op keeps its ``xp`` formula: ``x`` below FUSED_MIN_ELEMENTS
+    elements or not a float array, inputs ``same`` of another dtype or shape
+    than ``x``, or a backend without kernels."""
+    if x.size < FUSED_MIN_ELEMENTS or x.dtype.name not in _FUSED_DTYPES:
+        return None
+    for other in same:
+        if other.dtype != x.dtype or other.shape != x.shape:
+            return None
+    return backend.kernel(name)
+
+
 # -------------------------------------------------------------- activations
 _relu = defop("relu")(lambda xp, x: xp.maximum(x, 0))
-# dy * (y > 0), as TensorFlow's ReluGrad: a multiply by the mask is one fast
-# pass where numpy's where() with a data-dependent mask is many times slower
-_relu_grad = defop("relu_grad")(lambda xp, y, dy: xp.multiply(dy, y > 0, dtype=dy.dtype))
+
+
+def _relu_grad_forward(b, y, dy):
+    kernel = fused_kernel(b, "relu_grad", dy, y)
+    if kernel is not None:
+        return kernel(y, dy)
+    # dy * (y > 0), as TensorFlow's ReluGrad: a multiply by the mask is one fast
+    # pass where numpy's where() with a data-dependent mask is many times slower
+    return b.xp.multiply(dy, y > 0, dtype=dy.dtype)
+
+
+_relu_grad = defop("relu_grad", backend=True)(_relu_grad_forward)
 defvjp(_relu, lambda ans, x: (lambda g: bind(_relu_grad, (ans, g), NO_PARAMS)))
 defvjp(_relu_grad, None, lambda ans, y, dy: (lambda g: bind(_relu_grad, (y, g), NO_PARAMS)))
 
@@ -35,13 +65,16 @@ def _leaky_relu_forward(xp, x, alpha):
     return xp.where(x > 0, x, x * x.dtype.type(alpha))
 
 
-def _leaky_relu_grad_forward(xp, x, dy, alpha):
+def _leaky_relu_grad_forward(b, x, dy, alpha):
+    kernel = fused_kernel(b, "leaky_relu_grad", dy, x)
+    if kernel is not None:
+        return kernel(x, dy, alpha)
     t = dy.dtype.type
     return dy * ((x > 0).astype(dy.dtype) * t(1 - alpha) + t(alpha))
 
 
 _leaky_relu = defop("leaky_relu")(_leaky_relu_forward)
-_leaky_relu_grad = defop("leaky_relu_grad")(_leaky_relu_grad_forward)
+_leaky_relu_grad = defop("leaky_relu_grad", backend=True)(_leaky_relu_grad_forward)
 defvjp(_leaky_relu, lambda ans, x, alpha: (lambda g: bind(_leaky_relu_grad, (x, g), {"alpha": alpha})))
 defvjp(_leaky_relu_grad, None,
        lambda ans, x, dy, alpha: (lambda g: bind(_leaky_relu_grad, (x, g), {"alpha": alpha})))
@@ -86,29 +119,102 @@ def silu(features, beta=1.0, name=None):
 swish = silu
 
 
-def gelu(features, approximate=False, name=None):
-    """x * Phi(x); ``approximate=True`` uses the tanh form."""
-    x = tensor(features)
+_GELU_C = math.sqrt(2 / math.pi)  # the tanh form: u = c (x + k x^3)
+_GELU_K = 0.044715
+
+
+def _gelu_forward(b, x, approximate):
+    # TensorFlow's arithmetic, step by step, but x^3 as x * x * x: numpy's
+    # power(x, 3.0) calls pow() per element, 100 times slower (1 ulp apart)
+    xp, t = b.xp, x.dtype.type
     if approximate:
-        c = math.sqrt(2 / math.pi)
-        inner = M.multiply(c, M.add(x, M.multiply(0.044715, M.pow(x, 3.0))))
-        return M.multiply(M.multiply(0.5, x), M.add(1.0, M.tanh(inner)))
-    return M.multiply(M.multiply(0.5, x), M.add(1.0, M.erf(M.multiply(x, 1 / math.sqrt(2)))))
+        inner = t(_GELU_C) * (x + t(_GELU_K) * (x * x * x))
+        return (t(0.5) * x) * (t(1.0) + xp.tanh(inner))
+    return (t(0.5) * x) * (t(1.0) + b.erf(x * t(1 / math.sqrt(2))))
+
+
+def _gelu_grad_forward(b, x, dy, approximate):
+    """dy * gelu'(x), the formulas of kernels/gelu_grad/spec.md."""
+    kernel = fused_kernel(b, "gelu_grad", dy, x)
+    if kernel is not None:
+        return kernel(x, dy, approximate)
+    if x.dtype.name == "float16":  # as the kernels: x^3 and x^2 overflow float16
+        wide = _gelu_grad_forward(b, x.astype("float32"), dy.astype("float32"), approximate)
+        return wide.astype(x.dtype)
+    xp, t = b.xp, x.dtype.type
+    if approximate:
+        # 1 + tanh(u) and 1 - tanh(u)^2 from q = exp(-2|u|): no cancellation.
+        # 1 + tanh(u) is 2r for u >= 0, else 2rq: selected by min(q + 1, 1)
+        # or min(q, 1), where numpy's where() branches on a random mask, slowly
+        x2 = x * x
+        u = t(_GELU_C) * (x + t(_GELU_K) * x2 * x)
+        q = xp.exp(t(-2.0) * xp.abs(u))
+        r = t(1.0) / (t(1.0) + q)
+        one_plus_t = t(2.0) * r * xp.minimum(q + (u >= 0), t(1.0))
+        sech2 = t(4.0) * q * r * r
+        du = t(_GELU_C) * (t(1.0) + t(3 * _GELU_K) * x2)
+        return dy * (t(0.5) * one_plus_t + t(0.5) * x * sech2 * du)
+    cdf = t(0.5) * (t(1.0) + b.erf(x * t(1 / math.sqrt(2))))
+    pdf = xp.exp(t(-0.5) * x * x) * t(1 / math.sqrt(2 * math.pi))
+    return dy * (cdf + x * pdf)
+
+
+def _gelu_second(x, approximate):
+    """gelu''(x), written with gpugrad ops (differentiable again)."""
+    x2 = M.square(x)
+    if not approximate:  # phi(x) (2 - x^2)
+        phi = M.multiply(M.exp(M.multiply(x2, -0.5)), 1 / math.sqrt(2 * math.pi))
+        return M.multiply(phi, M.subtract(2.0, x2))
+    # (1 - t^2) (u' - x t u'^2 + x u''/2), u' = c (1 + 3k x^2), u'' = 6 c k x
+    t = M.tanh(M.multiply(_GELU_C, M.add(x, M.multiply(_GELU_K, M.multiply(x2, x)))))
+    du = M.multiply(_GELU_C, M.add(1.0, M.multiply(3 * _GELU_K, x2)))
+    inner = M.add(M.subtract(du, M.multiply(M.multiply(x, t), M.square(du))),
+                  M.multiply(3 * _GELU_C * _GELU_K, x2))
+    return M.multiply(M.subtract(1.0, M.square(t)), inner)
+
+
+_gelu = defop("gelu", backend=True)(_gelu_forward)
+_gelu_grad = defop("gelu_grad", backend=True)(_gelu_grad_forward)
+defvjp(_gelu, lambda ans, x, approximate: (lambda g: bind(
+    _gelu_grad, (x, g), {"approximate": approximate})))
+defvjp(_gelu_grad,
+       lambda ans, x, dy, approximate: (lambda g: M.multiply(
+           M.multiply(g, dy), _gelu_second(x, approximate))),
+       lambda ans, x, dy, approximate: (lambda g: bind(
+           _gelu_grad, (x, g), {"approximate": approximate})))
+
+
+def gelu(features, approximate=False, name=None):
+    """x * Phi(x); ``approximate=True`` uses the tanh form. One op, whose
+    gradient is one op (``gelu_grad``) in both forms."""
+    x = tensor(features)
+    if not x.dtype.is_floating:
+        raise InvalidArgumentError(f"gelu: features must be a floating-point tensor, got "
+                                   f"{x.dtype.name}")
+    return bind(_gelu, (x,), {"approximate": bool(approximate)})
 
 
 # ------------------------------------------------------------------ softmax
-def _softmax_forward(xp, x, axis):
+def _softmax_forward(b, x, axis):
+    kernel = fused_kernel(b, "softmax", x) if axis == x.ndim - 1 else None
+    if kernel is not None:
+        return kernel(x)
+    xp = b.xp
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
-def _log_softmax_forward(xp, x, axis):
+def _log_softmax_forward(b, x, axis):
+    kernel = fused_kernel(b, "log_softmax", x) if axis == x.ndim - 1 else None
+    if kernel is not None:
+        return kernel(x)
+    xp = b.xp
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
-_softmax = defop("softmax")(_softmax_forward)
-_log_softmax = defop("log_softmax")(_log_softmax_forward)
+_softmax = defop("softmax", backend=True)(_softmax_forward)
+_log_softmax = defop("log_softmax", backend=True)(_log_softmax_forward)
 defvjp(_softmax, lambda ans, x, axis: (lambda g: M.multiply(
     M.subtract(g, M.reduce_sum(M.multiply(g, ans), axis, keepdims=True)), ans)))
 defvjp(_log_softmax, lambda ans, x, axis: (lambda g: M.subtract(
@@ -127,31 +233,54 @@ def log_softmax(logits, axis=None, name=None):
 
 
 # ------------------------------------------------------------------- losses
-def _rows(xp, labels):
+def _rows(b, labels, depth):
+    """(row indices, labels, rows whose label is out of range or None): the
+    backends that do not check labels first (GPUs) give those rows nan, as
+    TensorFlow does and as the kernels do."""
+    xp = b.xp
     flat = labels.reshape(-1)
-    return xp.arange(flat.size), flat
+    bad = None
+    if not b.checks_indices:
+        bad = (flat < 0) | (flat >= depth)
+        flat = xp.where(bad, 0, flat)
+    return xp.arange(flat.size), flat, bad
 
 
-def _sparse_xent_forward(xp, logits, labels):
+def _sparse_xent_forward(b, logits, labels):
+    kernel = fused_kernel(b, "sparse_xent", logits)
+    if kernel is not None:
+        return kernel(logits, labels)
+    xp = b.xp
     depth = logits.shape[-1]
     shifted = logits.reshape(-1, depth) - xp.max(logits.reshape(-1, depth), axis=-1, keepdims=True)
     log_z = xp.log(xp.sum(xp.exp(shifted), axis=-1))
-    return (log_z - shifted[_rows(xp, labels)]).reshape(labels.shape)
+    rows, flat, bad = _rows(b, labels, depth)
+    loss = log_z - shifted[rows, flat]
+    if bad is not None:
+        loss = xp.where(bad, loss.dtype.type(float("nan")), loss)
+    return loss.reshape(labels.shape)
 
 
-def _sparse_xent_grad_forward(xp, logits, labels, g):
+def _sparse_xent_grad_forward(b, logits, labels, g):
     """(softmax(logits) - one_hot(labels)) * g[..., None], in one op."""
+    kernel = fused_kernel(b, "sparse_xent_grad", logits)
+    if kernel is not None:
+        return kernel(logits, labels, g)
+    xp = b.xp
     depth = logits.shape[-1]
     flat = logits.reshape(-1, depth)
     e = xp.exp(flat - xp.max(flat, axis=-1, keepdims=True))
     e /= xp.sum(e, axis=-1, keepdims=True)
-    e[_rows(xp, labels)] -= 1
+    rows, index, bad = _rows(b, labels, depth)
+    e[rows, index] -= 1
     e *= g.reshape(-1, 1)
+    if bad is not None:
+        e[bad] = float("nan")
     return e.reshape(logits.shape)
 
 
-_sparse_xent = defop("sparse_softmax_cross_entropy_with_logits")(_sparse_xent_forward)
-_sparse_xent_grad = defop("sparse_softmax_cross_entropy_grad")(_sparse_xent_grad_forward)
+_sparse_xent = defop("sparse_softmax_cross_entropy_with_logits", backend=True)(_sparse_xent_forward)
+_sparse_xent_grad = defop("sparse_softmax_cross_entropy_grad", backend=True)(_sparse_xent_grad_forward)
 defvjp(_sparse_xent, lambda ans, logits, labels: (lambda g: bind(
     _sparse_xent_grad, (logits, labels, g), NO_PARAMS)), None)
 
@@ -223,8 +352,16 @@ def l2_loss(t, name=None):
 # ----------------------------------------------------------------- bias_add
 _bias_add = defop("bias_add")(lambda xp, x, b, axis: x + b.reshape(
     (-1,) + (1,) * (x.ndim - 1 - axis)) if axis != x.ndim - 1 else x + b)
-_bias_add_grad = defop("bias_add_grad")(lambda xp, g, axis: xp.sum(
-    g, axis=tuple(i for i in range(g.ndim) if i != axis)))
+
+
+def _bias_add_grad_forward(b, g, axis):
+    kernel = fused_kernel(b, "bias_add_grad", g)
+    if kernel is not None:
+        return kernel(g, axis)
+    return b.xp.sum(g, axis=tuple(i for i in range(g.ndim) if i != axis))
+
+
+_bias_add_grad = defop("bias_add_grad", backend=True)(_bias_add_grad_forward)
 defvjp(_bias_add, lambda ans, x, b, axis: A.identity,
        lambda ans, x, b, axis: (lambda g: bind(_bias_add_grad, (g,), {"axis": axis})))
 defvjp(_bias_add_grad, lambda ans, g, axis: (lambda gg, s=shape_of(g): A.broadcast_to(

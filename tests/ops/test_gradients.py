@@ -359,6 +359,12 @@ def leaky_shapes(draw, count=1):
     return (shape,) * count, {"alpha": draw(st.sampled_from([0.1, 0.2, 0.3]))}
 
 
+@st.composite
+def gelu_shapes(draw, count=1):
+    shape = draw(shapes())
+    return (shape,) * count, {"approximate": draw(st.booleans())}
+
+
 # -------------------------------------------------------------- the table
 class Case:
     """fn(*float64 tensors, **params), drawn by ``draw`` -> (shapes, params);
@@ -468,6 +474,8 @@ CASES = {
     "leaky_relu": Case(lambda x, alpha: tf.nn.leaky_relu(x, alpha), leaky_shapes(), NONZERO),
     "leaky_relu_grad": internal("leaky_relu_grad", leaky_shapes(2), (NONZERO, ANY)),
     "softplus": unary(tf.nn.softplus),
+    "gelu": Case(lambda x, approximate: tf.nn.gelu(x, approximate), gelu_shapes()),
+    "gelu_grad": internal("gelu_grad", gelu_shapes(2), (ANY, ANY)),
     "softmax": Case(lambda x, axis: tf.nn.softmax(x, axis), last_axis()),
     "log_softmax": Case(lambda x, axis: tf.nn.log_softmax(x, axis), last_axis()),
     "sparse_softmax_cross_entropy_with_logits": Case(

@@ -1,0 +1,126 @@
+"""kernels/log_softmax: the numba and CUDA twins against the numpy reference,
+rows with extreme values included, and the log_softmax op on its kernel path
+against its xp formula."""
+import numpy as np
+import pytest
+
+import gpugrad as tf
+from gpugrad.backend import kernels
+from gpugrad.ops import nn_ops
+from gpugrad.testing import check_gradients
+from gpugrad.testing.parity import skip_reason
+
+NAME = "log_softmax"
+DTYPES = ["float16", "float32", "float64"]
+# (rows..., depth): several blocks of 256 per row, one short row, a batch of
+# rows, and enough work for a parallel launch (kernels/_threads.py)
+SHAPES = [(40, 700), (3, 5, 9), (1, 1), (200, 1000)]
+IDS = ["x".join(map(str, s)) for s in SHAPES]
+TOLERANCE = {"float16": 2e-3, "float32": 2e-6, "float64": 1e-13}
+
+
+def inputs(dtype, shape):
+    """Random rows, and rows of extremes where there is room: only -inf, one
+    +inf, one nan, -inf but for the last element, huge and spread-out values."""
+    rng = np.random.default_rng(sum(shape))
+    x = rng.normal(0, 4, size=shape).reshape(-1, shape[-1])
+    big = 6e4 if dtype == "float16" else 1e30
+    extremes = [np.full(shape[-1], -np.inf), np.r_[np.inf, x[0, 1:]], np.r_[x[0, :-1], np.nan],
+                np.r_[np.full(shape[-1] - 1, -np.inf), 2.0], np.full(shape[-1], big),
+                np.linspace(-big, big, shape[-1]), np.r_[x[0, :-1], -np.inf]]
+    if len(x) > len(extremes) and shape[-1] > 1:
+        x[1:1 + len(extremes)] = extremes
+    return x.reshape(shape).astype(dtype)
+
+
+def reference(*args):
+    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+
+
+def assert_close(got, want, dtype):
+    assert got.dtype == want.dtype and got.shape == want.shape
+    # (x - m) - log(s) cancels where a row's largest output nears 0: absolute ulp
+    np.testing.assert_allclose(got, want, rtol=TOLERANCE[dtype], atol=4 * np.finfo(dtype).eps,
+                               equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numba_twin_matches_the_reference(dtype, shape):
+    x = inputs(dtype, shape)
+    assert_close(getattr(kernels.load_module(NAME, "cpu"), NAME)(x), reference(x), dtype)
+
+
+def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
+    x = inputs("float32", (40, 700)).T  # rows of 40, not contiguous
+    before = x.copy()
+    assert_close(getattr(kernels.load_module(NAME, "cpu"), NAME)(x), reference(x), "float32")
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("shape", SHAPES, ids=IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cuda_twin_matches_the_reference(dtype, shape):
+    reason = skip_reason("gpu")
+    if reason:
+        pytest.skip(reason)
+    import cupy
+    from gpugrad import backend
+    x = inputs(dtype, shape)
+    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(x))
+    assert_close(cupy.asnumpy(got), reference(x), dtype)
+
+
+# ------------------------------------------------------------ the op
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """The names of the kernels the ops hand work to during the test."""
+    calls, original = [], nn_ops.fused_kernel
+
+    def spy(backend, name, *arrays):
+        found = original(backend, name, *arrays)
+        if found is not None:
+            calls.append(name)
+        return found
+    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
+    return calls
+
+
+def value_and_gradient(monkeypatch, threshold, x, w, axis):
+    monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", threshold)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.log_softmax(x, axis=axis)
+        loss = tf.reduce_sum(y * w)
+    return y.numpy(), tape.gradient(loss, x).numpy()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_op_on_the_kernel_path_matches_the_xp_path(device, monkeypatch, kernel_calls, dtype):
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.normal(0, 4, size=(6, 5, 70)).astype(dtype))
+    w = tf.constant(rng.normal(size=(6, 5, 70)).astype(dtype))
+    fused = value_and_gradient(monkeypatch, 0, x, w, -1)
+    assert kernel_calls == [NAME]
+    plain = value_and_gradient(monkeypatch, 10 ** 12, x, w, -1)
+    assert kernel_calls == [NAME]
+    # the xp formula rounds every step (in float16, too), and the gradient's
+    # g - sum(g * y) cancels: a few ulp of the largest magnitude, absolute
+    for a, b in zip(fused, plain):
+        scale = np.abs(b.astype(np.float64)).max()
+        np.testing.assert_allclose(a, b, rtol=TOLERANCE[dtype],
+                                   atol=8 * np.finfo(dtype).eps * scale)
+
+
+def test_op_keeps_the_xp_formula_off_the_last_axis(monkeypatch, kernel_calls):
+    x = tf.constant(np.random.default_rng(4).normal(size=(6, 7)))
+    value_and_gradient(monkeypatch, 0, x, x, 0)
+    assert kernel_calls == []
+
+
+def test_gradients_on_the_kernel_path(monkeypatch, kernel_calls):
+    monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", 0)
+    x = tf.constant(np.random.default_rng(1).normal(size=(3, 4)), tf.float64)
+    check_gradients(tf.nn.log_softmax, [x], order=2)
+    assert NAME in kernel_calls
