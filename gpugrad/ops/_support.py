@@ -65,13 +65,13 @@ def unbroadcast(g, shape):
     gshape = g._data.shape
     if gshape == shape:
         return g
-    from .math_ops import reduce_sum
     from .array_ops import reshape
     extra = len(gshape) - len(shape)
     axes = list(range(extra)) + [i + extra for i, d in enumerate(shape)
                                  if d == 1 and gshape[i + extra] != 1]
-    if axes:
-        g = reduce_sum(g, axis=axes)
+    if axes:  # the axes are already normalised: bind the op directly
+        from ..registry import bind, get
+        g = bind(get("reduce_sum"), (g,), {"axis": tuple(axes), "keepdims": False})
     return reshape(g, shape)
 
 
