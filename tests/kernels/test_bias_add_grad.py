@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 import gpugrad as tf
-from gpugrad.backend import kernels
 from gpugrad.ops import nn_ops
+from twins import gpu_kernel, twin
 from gpugrad.testing import check_gradients
-from gpugrad.testing.parity import skip_reason
 
 NAME = "bias_add_grad"
 DTYPES = ["float16", "float32", "float64"]
@@ -30,7 +29,7 @@ def inputs(dtype, shape):
 
 
 def reference(*args):
-    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+    return twin(NAME, "reference")(*args)
 
 
 def assert_close(got, g, axis, terms_rounded=False):
@@ -52,12 +51,12 @@ def assert_close(got, g, axis, terms_rounded=False):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_twin_matches_the_reference(dtype, shape, axis):
     g = inputs(dtype, shape)
-    assert_close(getattr(kernels.load_module(NAME, "cpu"), NAME)(g, axis), g, axis)
+    assert_close(twin(NAME, "cpu")(g, axis), g, axis)
 
 
 def test_numba_twin_is_deterministic_and_reads_any_layout():
     g = inputs("float32", (256, 1024))
-    fn = getattr(kernels.load_module(NAME, "cpu"), NAME)
+    fn = twin(NAME, "cpu")
     first = fn(g, 1)
     for _ in range(3):
         np.testing.assert_array_equal(fn(g, 1), first)
@@ -71,31 +70,13 @@ def test_numba_twin_is_deterministic_and_reads_any_layout():
 @pytest.mark.parametrize("shape, axis", CASES, ids=IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cuda_twin_matches_the_reference(dtype, shape, axis):
-    reason = skip_reason("gpu")
-    if reason:
-        pytest.skip(reason)
-    import cupy
-    from gpugrad import backend
+    cupy, kernel = gpu_kernel(NAME)
     g = inputs(dtype, shape)
-    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(g), axis)
+    got = kernel(cupy.asarray(g), axis)
     assert_close(cupy.asnumpy(got), g, axis)
 
 
 # ------------------------------------------------------------ the op
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """The names of the kernels the ops hand work to during the test."""
-    calls, original = [], nn_ops.fused_kernel
-
-    def spy(backend, name, *arrays):
-        found = original(backend, name, *arrays)
-        if found is not None:
-            calls.append(name)
-        return found
-    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
-    return calls
-
-
 def value_and_gradient(monkeypatch, threshold, x, b, w, data_format):
     monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", threshold)
     with tf.GradientTape() as tape:

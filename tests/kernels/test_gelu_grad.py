@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 import gpugrad as tf
-from gpugrad.backend import kernels
 from gpugrad.ops import nn_ops
+from twins import gpu_kernel, twin
 from gpugrad.testing import check_gradients
-from gpugrad.testing.parity import skip_reason
 
 NAME = "gelu_grad"
 DTYPES = ["float16", "float32", "float64"]
@@ -31,7 +30,7 @@ def inputs(dtype, size):
 
 
 def reference(*args):
-    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+    return twin(NAME, "reference")(*args)
 
 
 def assert_close(got, want, x, dy):
@@ -50,7 +49,7 @@ def assert_close(got, want, x, dy):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_twin_matches_the_reference(dtype, size, approximate):
     x, dy = inputs(dtype, size)
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, dy, approximate)
+    got = twin(NAME, "cpu")(x, dy, approximate)
     assert got.dtype == x.dtype and got.shape == x.shape
     assert_close(got, reference(x, dy, approximate), x, dy)
 
@@ -59,7 +58,7 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
     x, dy = inputs("float32", 1000)
     x, dy = x.T, dy.T
     before = x.copy(), dy.copy()
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, dy, True)
+    got = twin(NAME, "cpu")(x, dy, True)
     assert_close(got, reference(x, dy, True), x, dy)
     np.testing.assert_array_equal(x, before[0])
     np.testing.assert_array_equal(dy, before[1])
@@ -70,32 +69,14 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cuda_twin_matches_the_reference(dtype, size, approximate):
-    reason = skip_reason("gpu")
-    if reason:
-        pytest.skip(reason)
-    import cupy
-    from gpugrad import backend
+    cupy, kernel = gpu_kernel(NAME)
     x, dy = inputs(dtype, size)
-    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(x), cupy.asarray(dy), approximate)
+    got = kernel(cupy.asarray(x), cupy.asarray(dy), approximate)
     assert got.dtype == x.dtype and got.shape == x.shape
     assert_close(cupy.asnumpy(got), reference(x, dy, approximate), x, dy)
 
 
 # ------------------------------------------------------------ the op
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """The names of the kernels the ops hand work to during the test."""
-    calls, original = [], nn_ops.fused_kernel
-
-    def spy(backend, name, *arrays):
-        found = original(backend, name, *arrays)
-        if found is not None:
-            calls.append(name)
-        return found
-    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
-    return calls
-
-
 def value_and_gradient(monkeypatch, threshold, x, w, approximate):
     monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", threshold)
     with tf.GradientTape() as tape:

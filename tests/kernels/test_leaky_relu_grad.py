@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 import gpugrad as tf
-from gpugrad.backend import kernels
 from gpugrad.ops import nn_ops
+from twins import gpu_kernel, twin
 from gpugrad.testing import check_gradients
-from gpugrad.testing.parity import skip_reason
 
 NAME = "leaky_relu_grad"
 DTYPES = ["float16", "float32", "float64"]
@@ -32,7 +31,7 @@ def inputs(dtype, size):
 
 
 def reference(*args):
-    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+    return twin(NAME, "reference")(*args)
 
 
 @pytest.mark.parametrize("alpha", ALPHAS)
@@ -40,7 +39,7 @@ def reference(*args):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_twin_matches_the_reference(dtype, size, alpha):
     x, dy = inputs(dtype, size)
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, dy, alpha)
+    got = twin(NAME, "cpu")(x, dy, alpha)
     assert got.dtype == x.dtype and got.shape == x.shape
     np.testing.assert_array_equal(got, reference(x, dy, alpha))
 
@@ -49,7 +48,7 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
     x, dy = inputs("float32", 1000)
     x, dy = x.T, dy.T
     before = x.copy(), dy.copy()
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, dy, 0.2)
+    got = twin(NAME, "cpu")(x, dy, 0.2)
     np.testing.assert_array_equal(got, reference(x, dy, 0.2))
     np.testing.assert_array_equal(x, before[0])
     np.testing.assert_array_equal(dy, before[1])
@@ -60,32 +59,14 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cuda_twin_matches_the_reference(dtype, size, alpha):
-    reason = skip_reason("gpu")
-    if reason:
-        pytest.skip(reason)
-    import cupy
-    from gpugrad import backend
+    cupy, kernel = gpu_kernel(NAME)
     x, dy = inputs(dtype, size)
-    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(x), cupy.asarray(dy), alpha)
+    got = kernel(cupy.asarray(x), cupy.asarray(dy), alpha)
     assert got.dtype == x.dtype and got.shape == x.shape
     np.testing.assert_array_equal(cupy.asnumpy(got), reference(x, dy, alpha))
 
 
 # ------------------------------------------------------------ the op
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """The names of the kernels the ops hand work to during the test."""
-    calls, original = [], nn_ops.fused_kernel
-
-    def spy(backend, name, *arrays):
-        found = original(backend, name, *arrays)
-        if found is not None:
-            calls.append(name)
-        return found
-    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
-    return calls
-
-
 def value_and_gradient(monkeypatch, threshold, x, w, alpha):
     monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", threshold)
     with tf.GradientTape() as tape:

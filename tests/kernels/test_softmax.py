@@ -7,8 +7,8 @@ import pytest
 import gpugrad as tf
 from gpugrad.backend import kernels
 from gpugrad.ops import nn_ops
+from twins import gpu_kernel, twin
 from gpugrad.testing import check_gradients
-from gpugrad.testing.parity import skip_reason
 
 NAME = "softmax"
 DTYPES = ["float16", "float32", "float64"]
@@ -34,7 +34,7 @@ def inputs(dtype, shape):
 
 
 def reference(*args):
-    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+    return twin(NAME, "reference")(*args)
 
 
 def assert_close(got, want, dtype):
@@ -47,13 +47,13 @@ def assert_close(got, want, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_twin_matches_the_reference(dtype, shape):
     x = inputs(dtype, shape)
-    assert_close(getattr(kernels.load_module(NAME, "cpu"), NAME)(x), reference(x), dtype)
+    assert_close(twin(NAME, "cpu")(x), reference(x), dtype)
 
 
 def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
     x = inputs("float32", (40, 700)).T  # rows of 40, not contiguous
     before = x.copy()
-    assert_close(getattr(kernels.load_module(NAME, "cpu"), NAME)(x), reference(x), "float32")
+    assert_close(twin(NAME, "cpu")(x), reference(x), "float32")
     np.testing.assert_array_equal(x, before)
 
 
@@ -61,31 +61,13 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cuda_twin_matches_the_reference(dtype, shape):
-    reason = skip_reason("gpu")
-    if reason:
-        pytest.skip(reason)
-    import cupy
-    from gpugrad import backend
+    cupy, kernel = gpu_kernel(NAME)
     x = inputs(dtype, shape)
-    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(x))
+    got = kernel(cupy.asarray(x))
     assert_close(cupy.asnumpy(got), reference(x), dtype)
 
 
 # ------------------------------------------------------------ the op
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """The names of the kernels the ops hand work to during the test."""
-    calls, original = [], nn_ops.fused_kernel
-
-    def spy(backend, name, *arrays):
-        found = original(backend, name, *arrays)
-        if found is not None:
-            calls.append(name)
-        return found
-    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
-    return calls
-
-
 def value_and_gradient(monkeypatch, threshold, x, w, axis):
     monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", threshold)
     with tf.GradientTape() as tape:

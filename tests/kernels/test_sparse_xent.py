@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 import gpugrad as tf
-from gpugrad.backend import kernels
 from gpugrad.ops import nn_ops
+from twins import gpu_kernel, twin
 from gpugrad.testing import check_gradients
-from gpugrad.testing.parity import skip_reason
 
 NAME = "sparse_xent"
 DTYPES = ["float16", "float32", "float64"]
@@ -44,7 +43,7 @@ def inputs(dtype, shape, label_dtype="int64"):
 
 
 def reference(*args):
-    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+    return twin(NAME, "reference")(*args)
 
 
 def assert_close(got, want, dtype):
@@ -59,7 +58,7 @@ def assert_close(got, want, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_twin_matches_the_reference(dtype, shape, label_dtype):
     x, labels = inputs(dtype, shape, label_dtype)
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, labels)
+    got = twin(NAME, "cpu")(x, labels)
     assert_close(got, reference(x, labels), dtype)
 
 
@@ -67,7 +66,7 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
     x, labels = inputs("float32", (700, 40))
     x = np.ascontiguousarray(x.T).T  # Fortran order
     before = x.copy(), labels.copy()
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, labels)
+    got = twin(NAME, "cpu")(x, labels)
     assert_close(got, reference(x, labels), "float32")
     np.testing.assert_array_equal(x, before[0])
     np.testing.assert_array_equal(labels, before[1])
@@ -78,31 +77,13 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cuda_twin_matches_the_reference(dtype, shape, label_dtype):
-    reason = skip_reason("gpu")
-    if reason:
-        pytest.skip(reason)
-    import cupy
-    from gpugrad import backend
+    cupy, kernel = gpu_kernel(NAME)
     x, labels = inputs(dtype, shape, label_dtype)
-    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(x), cupy.asarray(labels))
+    got = kernel(cupy.asarray(x), cupy.asarray(labels))
     assert_close(cupy.asnumpy(got), reference(x, labels), dtype)
 
 
 # ------------------------------------------------------------ the op
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """The names of the kernels the ops hand work to during the test."""
-    calls, original = [], nn_ops.fused_kernel
-
-    def spy(backend, name, *arrays):
-        found = original(backend, name, *arrays)
-        if found is not None:
-            calls.append(name)
-        return found
-    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
-    return calls
-
-
 def loss_and_gradient(monkeypatch, threshold, x, labels):
     monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", threshold)
     with tf.GradientTape() as tape:

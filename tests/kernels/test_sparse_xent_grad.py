@@ -7,10 +7,9 @@ import pytest
 
 import gpugrad as tf
 from gpugrad import extend
-from gpugrad.backend import kernels
 from gpugrad.ops import nn_ops
+from twins import gpu_kernel, twin
 from gpugrad.testing import check_gradients
-from gpugrad.testing.parity import skip_reason
 
 NAME = "sparse_xent_grad"
 OP = "sparse_softmax_cross_entropy_grad"
@@ -46,7 +45,7 @@ def inputs(dtype, shape, label_dtype="int64"):
 
 
 def reference(*args):
-    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+    return twin(NAME, "reference")(*args)
 
 
 def assert_close(got, want, g, dtype):
@@ -67,7 +66,7 @@ def assert_close(got, want, g, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_twin_matches_the_reference(dtype, shape, label_dtype):
     x, labels, g = inputs(dtype, shape, label_dtype)
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, labels, g)
+    got = twin(NAME, "cpu")(x, labels, g)
     assert_close(got, reference(x, labels, g), g, dtype)
 
 
@@ -75,7 +74,7 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
     x, labels, g = inputs("float32", (700, 40))
     x = np.ascontiguousarray(x.T).T  # Fortran order
     before = x.copy(), labels.copy(), g.copy()
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(x, labels, g)
+    got = twin(NAME, "cpu")(x, labels, g)
     assert_close(got, reference(x, labels, g), g, "float32")
     for a, b in zip((x, labels, g), before):
         np.testing.assert_array_equal(a, b)
@@ -86,31 +85,13 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
 @pytest.mark.parametrize("shape", SHAPES, ids=IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cuda_twin_matches_the_reference(dtype, shape, label_dtype):
-    reason = skip_reason("gpu")
-    if reason:
-        pytest.skip(reason)
-    import cupy
-    from gpugrad import backend
+    cupy, kernel = gpu_kernel(NAME)
     x, labels, g = inputs(dtype, shape, label_dtype)
-    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(x), cupy.asarray(labels), cupy.asarray(g))
+    got = kernel(cupy.asarray(x), cupy.asarray(labels), cupy.asarray(g))
     assert_close(cupy.asnumpy(got), reference(x, labels, g), g, dtype)
 
 
 # ------------------------------------------------------------ the op
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """The names of the kernels the ops hand work to during the test."""
-    calls, original = [], nn_ops.fused_kernel
-
-    def spy(backend, name, *arrays):
-        found = original(backend, name, *arrays)
-        if found is not None:
-            calls.append(name)
-        return found
-    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
-    return calls
-
-
 def grad_op(x, labels, g):
     return extend.bind(extend.get(OP), (x, labels, g), {})
 

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 import gpugrad as tf
-from gpugrad.backend import kernels
 from gpugrad.ops import nn_ops
+from twins import gpu_kernel, twin
 from gpugrad.testing import check_gradients
-from gpugrad.testing.parity import skip_reason
 
 NAME = "tanh_grad"
 DTYPES = ["float16", "float32", "float64"]
@@ -31,7 +30,7 @@ def inputs(dtype, size):
 
 
 def reference(*args):
-    return getattr(kernels.load_module(NAME, "reference"), NAME)(*args)
+    return twin(NAME, "reference")(*args)
 
 
 def assert_close(got, want, dy):
@@ -50,7 +49,7 @@ def assert_close(got, want, dy):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_numba_twin_matches_the_reference(dtype, size):
     y, dy = inputs(dtype, size)
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(y, dy)
+    got = twin(NAME, "cpu")(y, dy)
     assert got.dtype == y.dtype and got.shape == y.shape
     assert_close(got, reference(y, dy), dy)
 
@@ -59,7 +58,7 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
     y, dy = inputs("float32", 1000)
     y, dy = y.T, dy.T
     before = y.copy(), dy.copy()
-    got = getattr(kernels.load_module(NAME, "cpu"), NAME)(y, dy)
+    got = twin(NAME, "cpu")(y, dy)
     assert_close(got, reference(y, dy), dy)
     np.testing.assert_array_equal(y, before[0])
     np.testing.assert_array_equal(dy, before[1])
@@ -69,32 +68,14 @@ def test_numba_twin_reads_any_layout_and_leaves_inputs_alone():
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cuda_twin_matches_the_reference(dtype, size):
-    reason = skip_reason("gpu")
-    if reason:
-        pytest.skip(reason)
-    import cupy
-    from gpugrad import backend
+    cupy, kernel = gpu_kernel(NAME)
     y, dy = inputs(dtype, size)
-    got = backend.get("gpu:0").kernel(NAME)(cupy.asarray(y), cupy.asarray(dy))
+    got = kernel(cupy.asarray(y), cupy.asarray(dy))
     assert got.dtype == y.dtype and got.shape == y.shape
     assert_close(cupy.asnumpy(got), reference(y, dy), dy)
 
 
 # ------------------------------------------------------------ the op
-@pytest.fixture
-def kernel_calls(monkeypatch):
-    """The names of the kernels the ops hand work to during the test."""
-    calls, original = [], nn_ops.fused_kernel
-
-    def spy(backend, name, *arrays):
-        found = original(backend, name, *arrays)
-        if found is not None:
-            calls.append(name)
-        return found
-    monkeypatch.setattr(nn_ops, "fused_kernel", spy)
-    return calls
-
-
 def value_and_gradient(monkeypatch, threshold, x, w):
     monkeypatch.setattr(nn_ops, "FUSED_MIN_ELEMENTS", threshold)
     with tf.GradientTape() as tape:
