@@ -1,6 +1,8 @@
 """Adam in plain numpy, one variable at a time: the oracle for the twins."""
 import numpy as np
 
+from .._reference import per_variable
+
 
 def coefficients(lr, beta_1, beta_2, epsilon, step, decay, dtype):
     """The per-launch scalars. As in Keras, the bias corrections are computed
@@ -15,18 +17,12 @@ def coefficients(lr, beta_1, beta_2, epsilon, step, decay, dtype):
 def adam(params, grads, m, v, v_hat, lr, beta_1, beta_2, epsilon, step, decay):
     alpha, c1, c2, eps, dec = coefficients(lr, beta_1, beta_2, epsilon, step, decay,
                                            params[0].dtype if params else np.float32)
-    for i, (p, g) in enumerate(zip(params, grads)):
-        work = np.float64 if p.dtype == np.float64 else np.float32
-        t = work
-        pw, gw, mw, vw = (a.astype(work) for a in (p, g, m[i], v[i]))
-        pw = pw - pw * t(dec)
-        mw = mw + (gw - mw) * t(c1)
-        vw = vw + (gw * gw - vw) * t(c2)
-        denom = vw
-        if v_hat is not None:
-            denom = np.maximum(v_hat[i].astype(work), vw)
-            v_hat[i][...] = denom
-        pw = pw - (mw * t(alpha)) / (np.sqrt(denom) + t(eps))
-        p[...] = pw
-        m[i][...] = mw
-        v[i][...] = vw
+
+    def update(t, p, g, m, v, vh):
+        p = p - p * t(dec)
+        m = m + (g - m) * t(c1)
+        v = v + (g * g - v) * t(c2)
+        if vh is not None:
+            vh = np.maximum(vh, v)
+        return p - (m * t(alpha)) / (np.sqrt(v if vh is None else vh) + t(eps)), m, v, vh
+    per_variable(update, params, grads, m, v, v_hat)

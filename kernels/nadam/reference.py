@@ -1,6 +1,8 @@
 """nadam in plain numpy, one variable at a time: the oracle for the twins."""
 import numpy as np
 
+from .._reference import per_variable
+
 
 def _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay, dtype=np.float32):
     """Per-launch scalars, in the compute dtype as Keras computes them (unlike
@@ -15,22 +17,14 @@ def _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay, dtype=np.
 
 
 def nadam(params, grads, m, v, lr, beta_1, beta_2, epsilon, step, u_product, decay):
-    lr, c1, c2, eps, decay, u_next, d1, one_minus_u, d2, d3, *_ = _coefficients(lr, beta_1, beta_2, epsilon, step, u_product, decay,
-                                   params[0].dtype if params else np.float32)
-    for i, (p, g) in enumerate(zip(params, grads)):
-        t = np.float64 if p.dtype == np.float64 else np.float32
-        pw, gw = p.astype(t), g.astype(t)
-        S = [None, None] + [None if s is None else s[i] for s in (m, v,)]
-        S = [s if s is None or s.dtype == t else s.astype(t) for s in S]
-        narrow = [None, None] + [None if s is None else s[i] for s in (m, v,)]
-        pw = pw - pw * t(decay)
-        mw = S[2] + (gw - S[2]) * t(c1)
-        vw = S[3] + (gw * gw - S[3]) * t(c2)
-        S[2][...] = mw
-        S[3][...] = vw
-        m_hat = (t(u_next) * mw) / t(d1) + (t(one_minus_u) * gw) / t(d2)
-        pw = pw - (m_hat * t(lr)) / (np.sqrt(vw / t(d3)) + t(eps))
-        p[...] = pw
-        for j in range(2, len(S)):  # float16 slots: write the float32 work back
-            if narrow[j] is not None and narrow[j] is not S[j]:
-                narrow[j][...] = S[j]
+    dtype = params[0].dtype if params else np.float32
+    lr, c1, c2, eps, decay, u_next, d1, one_minus_u, d2, d3 = _coefficients(
+        lr, beta_1, beta_2, epsilon, step, u_product, decay, dtype)
+
+    def update(t, p, g, m, v):
+        p = p - p * t(decay)
+        m = m + (g - m) * t(c1)
+        v = v + (g * g - v) * t(c2)
+        m_hat = (t(u_next) * m) / t(d1) + (t(one_minus_u) * g) / t(d2)
+        return p - (m_hat * t(lr)) / (np.sqrt(v / t(d3)) + t(eps)), m, v
+    per_variable(update, params, grads, m, v)

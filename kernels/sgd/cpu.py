@@ -1,7 +1,6 @@
 """sgd on the CPU: one numba launch over every tensor's chunks (parallel for
 large work, serial for small: see _threads.py)."""
 import numba
-import numpy as np
 
 from .._multi_tensor import run, view
 from .._threads import FLAGS, twins
