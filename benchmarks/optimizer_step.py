@@ -105,7 +105,7 @@ def torch_cases(torch, count):
     for label, kw in (("fused", {"fused": True}), ("foreach", {"foreach": True})):
         params = [torch.nn.Parameter(torch.rand(n)) for n in sizes]
         for p in params:
-            p.grad = torch.rand(n := p.numel()) - 0.5
+            p.grad = torch.rand(p.numel()) - 0.5
         opt = torch.optim.Adam(params, lr=1e-3, eps=1e-7, **kw)
         cases[f"torch Adam({label}=True)"] = opt.step
     return cases
@@ -135,9 +135,8 @@ def main():
         C.noise_warning(timed)
         rows, layout = [], {}
         for name, t in timed.items():
-            kind = name.split(" ", 1)[1]
-            traffic = TRAFFIC.get(kind.split("(")[0] if kind.startswith("Adam(") or
-                                  "torch" in name or "numpy" in name else kind, 28)
+            # the numpy and PyTorch peers all run Adam
+            traffic = TRAFFIC[name.split(" ", 1)[1] if name.startswith("gpugrad") else "Adam"]
             fraction = traffic * TOTAL / t["median_s"] / reference
             layout[name] = {**t, "bytes_per_param": traffic, "fraction_of_reference": fraction}
             rows.append([name, C.fmt(t["median_s"] * 1e3), C.fmt(t["min_s"] * 1e3),

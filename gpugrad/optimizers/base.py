@@ -62,7 +62,8 @@ class Optimizer:
         self._slots = {}          # variable id -> {slot name: Variable}
         self._accumulators = {}   # variable id -> Variable, with gradient accumulation
         self._order = []          # slot variables in creation order
-        self._no_decay = set()
+        self._no_decay = set()       # variable ids weight decay skips
+        self._no_decay_names = []    # and name fragments
 
     # --------------------------------------------------------------- state
     @property
@@ -150,12 +151,12 @@ class Optimizer:
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Variables (or name fragments) that weight decay leaves alone."""
         self._no_decay.update(v._tid for v in var_list or ())
-        self._no_decay_names = list(var_names or ())
+        self._no_decay_names.extend(var_names or ())
 
     def _decays(self, variable):
         if not self.weight_decay or variable._tid in self._no_decay:
             return False
-        return not any(part in variable.name for part in getattr(self, "_no_decay_names", ()))
+        return not any(part in variable.name for part in self._no_decay_names)
 
     # ------------------------------------------------------------ stepping
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False):
