@@ -30,6 +30,13 @@ from .ops.array_ops import (  # noqa: F401
     gather, gather_nd, pad, identity, stop_gradient, shape, size, rank)
 from . import math, linalg, nn, random, config, experimental, extend  # noqa: E402
 from . import optimizers, keras  # noqa: E402
+from .graph import (  # noqa: F401,E402
+    Graph, Operation, Session, placeholder, placeholder_with_default, get_default_graph,
+    reset_default_graph, name_scope, control_dependencies, gradients, group, no_op, tuple,
+    global_variables, trainable_variables, global_variables_initializer, variables_initializer,
+    local_variables_initializer, initialize_all_variables, get_default_session,
+    executing_eagerly, disable_eager_execution, enable_eager_execution)
+from . import train, compat  # noqa: E402
 from .ops.nn_ops import softplus as _softplus  # noqa: F401
 
 newaxis = None

@@ -8,6 +8,7 @@ to run.
 import os
 
 from . import backend as _backends
+from . import context
 from .dtypes import as_dtype, float32
 from .tensor import Tensor, convert_to_tensor
 
@@ -48,6 +49,7 @@ def _floats(backend, draw, shape, dtype):
     return draw(_shape(shape), dtype=native).astype(dtype.name, copy=False)
 
 
+@context.graph_function("RandomStandardNormal", differentiable=False)
 def normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
     b = _backends.current()
     rng = _generator(b, seed)
@@ -55,6 +57,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
     return Tensor(x * stddev + mean if (mean, stddev) != (0.0, 1.0) else x, b)
 
 
+@context.graph_function("RandomUniform", differentiable=False)
 def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
     """Uniform in [minval, maxval); integer dtypes need maxval."""
     b = _backends.current()
@@ -71,6 +74,7 @@ def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
     return Tensor(x, b)
 
 
+@context.graph_function("TruncatedNormal", differentiable=False)
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
     """Normal values redrawn until they lie within two standard deviations."""
     b = _backends.current()
@@ -86,6 +90,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name
     return Tensor((x * stddev + mean).astype(as_dtype(dtype).name), b)
 
 
+@context.graph_function("RandomShuffle", differentiable=False)
 def shuffle(value, seed=None, name=None):
     """The value with its first dimension randomly permuted."""
     t = convert_to_tensor(value)
@@ -95,6 +100,7 @@ def shuffle(value, seed=None, name=None):
     return Tensor(t._data[order], b)
 
 
+@context.graph_function("Multinomial", differentiable=False)
 def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     """Draw class indices from unnormalised log-probabilities (one row each)."""
     t = convert_to_tensor(logits)

@@ -11,6 +11,7 @@ graph layer can reuse the same rules.
 forward, wraps the result, and records the op on the tapes that watch one of
 its inputs.
 """
+from . import context
 from .errors import InvalidArgumentError
 from .tensor import Tensor
 from .tape import _recording, record
@@ -109,7 +110,10 @@ def _forward(op, backend, inputs, params):
 
 
 def bind(op, inputs, params):
-    """Run ``op`` on tensors ``inputs``; returns a Tensor (or a tuple)."""
+    """Run ``op`` on tensors ``inputs``; returns a Tensor (or a tuple).
+    While a graph is being built, add the op to it instead."""
+    if context.building and context.building[-1] is not None:
+        return context.building[-1]._bind(op, inputs, params)
     backend = inputs[0]._backend
     try:
         if backend.scoped:

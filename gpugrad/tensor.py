@@ -7,6 +7,7 @@ uses to follow it. Operators (+, *, @, [] ...) are installed by
 import itertools
 
 from . import backend as _backends
+from . import context
 from .dtypes import as_dtype, from_name, float32, int32, bool_
 from .shape import TensorShape
 
@@ -176,7 +177,15 @@ def _host_array(value, dtype):
 
 
 def constant(value, dtype=None, shape=None, name=None):
-    """A tensor on the current device from a Python value, array or tensor."""
+    """A tensor on the current device from a Python value, array or tensor
+    (a Const op when a graph is being built)."""
+    graph = context.current_graph()
+    if graph is not None:
+        return graph._constant(value, dtype, shape, name)
+    return _constant(value, dtype, shape)
+
+
+def _constant(value, dtype=None, shape=None, name=None):
     dtype = None if dtype is None else as_dtype(dtype)
     if isinstance(value, Tensor) or hasattr(value, "_read"):
         t = convert_to_tensor(value)
@@ -186,7 +195,7 @@ def constant(value, dtype=None, shape=None, name=None):
         data, backend = t._data, t._backend
     elif isinstance(value, (list, tuple)) and _holds_tensor(value):
         from .ops.array_ops import stack
-        return constant(stack([constant(v, dtype) for v in value]), dtype, shape)
+        return _constant(stack([_constant(v, dtype) for v in value]), dtype, shape)
     else:
         backend = _backends.current()
         if hasattr(value, "dtype") and hasattr(value, "shape"):  # an array

@@ -10,6 +10,7 @@ gradients never flow through an assigned value.
 import itertools
 
 from . import backend as _backends
+from . import context
 from .dtypes import as_dtype
 from .errors import InvalidArgumentError
 from .shape import TensorShape
@@ -25,6 +26,14 @@ class Variable(_Value):
     __array_ufunc__ = None
     __array_priority__ = 1000
     __hash__ = None  # == is elementwise, as in TensorFlow 2: use .ref()
+
+    def __new__(cls, *args, **kwargs):
+        # while a graph is being built, a Variable is a graph variable whose
+        # value lives in each Session (gpugrad.graph.variables)
+        if cls is Variable and context.building and context.building[-1] is not None:
+            from .graph.variables import GraphVariable
+            cls = GraphVariable
+        return object.__new__(cls)
 
     def __init__(self, initial_value=None, trainable=True, name=None, dtype=None,
                  shape=None, **unused):

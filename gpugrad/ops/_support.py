@@ -2,7 +2,7 @@
 rules, and undoing broadcasting in gradients."""
 from ..backend import device as _device_scope
 from ..errors import InvalidArgumentError
-from ..tensor import Tensor, constant, convert_to_tensor
+from ..tensor import Tensor, _constant as constant, convert_to_tensor
 from ..variable import Variable
 
 NO_PARAMS = {}

@@ -6,7 +6,8 @@ from ..dtypes import as_dtype, float32, int32
 from ..errors import InvalidArgumentError, InvalidIndexError
 from ..registry import defop, defvjp, defvjp_all, bind
 from ..tape import _recording, custom_record
-from ..tensor import Tensor, constant
+from .. import context
+from ..tensor import Tensor, _constant as constant
 from ._support import NO_PARAMS, tensor, shape_of, normalize_axis, unbroadcast
 
 
@@ -35,12 +36,14 @@ def fill(dims, value, name=None):
     return Tensor(b.xp.full(_dims(dims), v._data, dtype=v._data.dtype), b)
 
 
+@context.graph_function("ZerosLike", differentiable=False)
 def zeros_like(input, dtype=None, name=None):
     x = tensor(input)
     b = x._backend
     return Tensor(b.xp.zeros(shape_of(x), dtype=as_dtype(dtype).name if dtype else x._data.dtype), b)
 
 
+@context.graph_function("OnesLike", differentiable=False)
 def ones_like(input, dtype=None, name=None):
     x = tensor(input)
     b = x._backend
@@ -467,11 +470,13 @@ def where_indices(condition):
     return bind(_where_indices, (tensor(condition),), NO_PARAMS)
 
 
+@context.graph_function("Shape", differentiable=False)
 def shape(input, out_type=int32, name=None):
     x = tensor(input)
     return constant(list(shape_of(x)), dtype=out_type)
 
 
+@context.graph_function("Size", differentiable=False)
 def size(input, out_type=int32, name=None):
     return constant(math.prod(shape_of(tensor(input))), dtype=out_type)
 

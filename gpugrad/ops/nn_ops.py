@@ -317,7 +317,9 @@ def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None
             f"sparse_softmax_cross_entropy_with_logits: labels of shape {list(shape_of(labels))} "
             f"must match logits of shape {list(shape_of(logits))} without the last dimension")
     depth = shape_of(logits)[-1]
-    host = labels.numpy() if labels._backend.checks_indices else None
+    # a graph tensor has no values yet: the forward checks them when it runs
+    host = labels.numpy() if labels._backend.checks_indices and \
+        not getattr(labels, "_symbolic", False) else None
     if host is not None and host.size and (host.min() < 0 or host.max() >= depth):
         bad = host.max() if host.max() >= depth else host.min()
         raise InvalidArgumentError(f"sparse_softmax_cross_entropy_with_logits: received a label "

@@ -15,6 +15,7 @@ import sys
 import warnings
 
 from .. import backend as _backends
+from .. import context
 from ..dtypes import int64, float32
 from ..errors import InvalidArgumentError
 from ..ops import math_ops as M
@@ -172,6 +173,9 @@ class Optimizer:
                           f"loss; {type(self).__name__} leaves them unchanged", UserWarning,
                           stacklevel=2)
         pairs = [(g, v) for g, v in pairs if g is not None]
+        if any(getattr(v, "_symbolic", False) for _, v in pairs):
+            from ..graph import training
+            return training.apply_gradients(self, pairs, name)
         grads = [self._checked(g, v) for g, v in pairs]  # raises before any change
         variables = [v for _, v in pairs]
         self.build(variables)
@@ -250,8 +254,15 @@ class Optimizer:
             grads = [M.clip_by_value(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
-    def minimize(self, loss, var_list, tape=None):
-        """One step on ``loss`` (a callable, or a tensor computed under ``tape``)."""
+    def minimize(self, loss, var_list=None, tape=None, name=None):
+        """One step on ``loss`` (a callable, or a tensor computed under ``tape``).
+        In a graph: the train op for ``loss`` (a graph tensor), over
+        ``var_list`` or all trainable variables."""
+        if getattr(loss, "_symbolic", False) or not context.executing_eagerly():
+            from ..graph import training
+            return training.minimize(self, loss, var_list, name)
+        if var_list is None:
+            raise ValueError("minimize: pass var_list (the variables to train)")
         if tape is None:
             if not callable(loss):
                 raise ValueError("minimize: pass a callable loss, or the tape that "

@@ -1,0 +1,51 @@
+"""Eager or graph: where ops go when they are called.
+
+``building`` is the stack of graphs being built, innermost last. Empty (or
+None on top) means eager: ops run at once. The registry, the variable class
+and a few creation functions look here, and only here, to know whether they
+should add a node to a graph instead; the graph layer pushes and pops.
+"""
+import functools
+
+building = []
+
+
+def current_graph():
+    """The graph ops are being added to, or None when executing eagerly."""
+    return building[-1] if building else None
+
+
+def executing_eagerly():
+    return not building or building[-1] is None
+
+
+class eager_scope:
+    """Run ops eagerly inside a graph-building block (a Session's kernels, the
+    shape inference of a function node)."""
+
+    def __enter__(self):
+        building.append(None)
+
+    def __exit__(self, *exc):
+        building.pop()
+        return False
+
+
+def graph_function(type_name, differentiable=True):
+    """Make ``fn`` (Tensors in, Tensors out) a single node when a graph is
+    being built: the node calls ``fn`` eagerly each time a Session runs it.
+
+    For functions whose Python code needs values, not just shapes (random
+    draws, ``shape``, ``zeros_like`` of an input of unknown size, index
+    checks). In eager mode the call goes straight to ``fn``.
+    """
+    def wrap(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            graph = building[-1] if building else None
+            if graph is None:
+                return fn(*args, **kwargs)
+            return graph._call_function(type_name, fn, args, kwargs, differentiable)
+        wrapper.eager = fn
+        return wrapper
+    return wrap

@@ -1,0 +1,303 @@
+"""Session: runs parts of a graph on one device and holds its variables.
+
+``run(fetches, feed_dict)`` finds the ops the fetches need (stopping at fed
+tensors), orders them, and caches that *plan* per distinct fetch and feed
+set, so a training loop pays for planning once. A plan is a flat list of
+steps over numbered value slots; each step says which slots die after it,
+and the step drops them there. An intermediate is released right after its
+last use, so the device allocator (CuPy's pool, the C heap) hands its memory
+to the next op: peak memory is the live set, not the whole graph.
+
+Variable values live in the session (``state``), so two sessions on one
+graph hold separate values, as in TensorFlow 1.
+"""
+import threading
+
+from .. import backend as _backends
+from .. import context, nest
+from ..errors import InvalidArgumentError, OpError
+from ..tensor import Tensor
+from ..variable import Variable
+from .core import GraphTensor, Operation, get_default_graph
+
+_default_sessions = threading.local()
+
+
+def get_default_session():
+    stack = getattr(_default_sessions, "stack", None)
+    return stack[-1] if stack else None
+
+
+def _session_for(session, op):
+    session = session or get_default_session()
+    if session is None:
+        raise ValueError(f"no session to evaluate {op.name} with: pass session=..., or call "
+                         f"it inside `with gpugrad.Session() as sess:` (or sess.as_default())")
+    return session
+
+
+class _DefaultSession:
+    def __init__(self, session):
+        self.session = session
+
+    def __enter__(self):
+        stack = getattr(_default_sessions, "stack", None)
+        if stack is None:
+            stack = _default_sessions.stack = []
+        stack.append(self.session)
+        return self.session
+
+    def __exit__(self, *exc):
+        _default_sessions.stack.pop()
+        return False
+
+
+class _Run:
+    """What kernels see: the session, its device and its variable state."""
+    __slots__ = ("session", "backend", "xp", "state")
+
+    def __init__(self, session):
+        self.session = session
+        self.backend = session._backend
+        self.xp = session._backend.xp
+        self.state = session._state
+
+
+class _Plan:
+    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots")
+
+    def __init__(self, steps, n_slots, feed_slots, fetch_slots):
+        self.steps = steps
+        self.n_slots = n_slots
+        self.feed_slots = feed_slots
+        self.fetch_slots = fetch_slots
+
+
+class Session:
+    """``Session(graph=None, device=None)``: runs ``graph`` (the default
+    graph) on ``device`` (the current device)."""
+
+    def __init__(self, target="", graph=None, config=None, device=None):
+        self.graph = graph if graph is not None else get_default_graph()
+        self._backend = _backends.get(device) if device is not None else _backends.current()
+        self._state = {}
+        self._constants = {}
+        self._plans = {}
+        self._closed = False
+        self._context = []
+
+    @property
+    def device(self):
+        return self._backend.name
+
+    # --------------------------------------------------------------- context
+    def as_default(self):
+        """Make this the session ``Tensor.eval`` and ``Operation.run`` use."""
+        return _DefaultSession(self)
+
+    def __enter__(self):
+        graph_ctx, session_ctx = self.graph.as_default(), self.as_default()
+        graph_ctx.__enter__()
+        session_ctx.__enter__()
+        self._context.append((graph_ctx, session_ctx))
+        return self
+
+    def __exit__(self, *exc):
+        graph_ctx, session_ctx = self._context.pop()
+        session_ctx.__exit__(*exc)
+        graph_ctx.__exit__(*exc)
+        self.close()
+        return False
+
+    def close(self):
+        """Release the variable values and cached plans."""
+        self._closed = True
+        self._state.clear()
+        self._constants.clear()
+        self._plans.clear()
+
+    # ------------------------------------------------------------------- run
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """The values of ``fetches`` (tensors, ops, variables, or nested
+        lists, tuples, dicts and named tuples of them), after running every
+        op they need once. Ops come back as None."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        flat = nest.flatten(fetches)
+        targets = [self._fetch_target(f) for f in flat]
+        in_graph = [t for t in targets if isinstance(t, (GraphTensor, Operation))]
+        fed, feed_values = self._feeds(feed_dict)
+        key = (tuple(map(id, in_graph)), tuple(map(id, fed)))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._plan(in_graph, fed)
+        values = iter(self._execute(plan, feed_values))
+        results = []
+        for target in targets:
+            if isinstance(target, Operation):
+                next(values)
+                results.append(None)
+            elif isinstance(target, GraphTensor):
+                results.append(self._to_host(next(values)))
+            else:                                # an eager tensor: its value
+                results.append(target.numpy())
+        return nest.pack_sequence_as(fetches, results)
+
+    def _to_host(self, value):
+        host = self._backend.to_host(value)
+        if self._backend.kind == "cpu":        # never hand out the session's own buffer
+            host = host.copy()
+        return host[()] if host.ndim == 0 else host
+
+    def _fetch_target(self, fetch):
+        if isinstance(fetch, str):
+            fetch = self.graph.as_graph_element(fetch)
+        if isinstance(fetch, GraphTensor) or isinstance(fetch, Operation):
+            graph = fetch.graph
+            if graph is not self.graph:
+                raise ValueError(f"fetch {fetch.name} is not an element of this session's graph")
+            return fetch
+        if getattr(fetch, "_symbolic", False):   # a graph variable: its value
+            return fetch._graph_op.outputs[0]
+        if isinstance(fetch, (Tensor, Variable)):
+            return fetch.read_value() if isinstance(fetch, Variable) else fetch
+        raise TypeError(f"Session.run: fetch {fetch!r} has invalid type {type(fetch).__name__}; "
+                        f"expected a tensor, an operation, a variable or a name")
+
+    def _feeds(self, feed_dict):
+        if not feed_dict:
+            return [], []
+        fed, values = [], []
+        for key, value in feed_dict.items():
+            if isinstance(key, str):
+                key = self.graph.as_graph_element(key)
+            if not isinstance(key, GraphTensor):
+                raise TypeError(f"feed_dict keys must be tensors of the graph (or their "
+                                f"names), got {type(key).__name__}: {key!r}")
+            if key.graph is not self.graph:
+                raise ValueError(f"cannot feed {key.name}: it is not an element of this "
+                                 f"session's graph")
+            fed.append(key)
+            values.append(self._feed_value(key, value))
+        return fed, values
+
+    def _feed_value(self, tensor, value):
+        backend = self._backend
+        if isinstance(value, (Tensor, Variable)):
+            value = value.numpy()
+        host = _backends.cpu().xp
+        array = host.asarray(value)
+        target = host.dtype(tensor.dtype.name)
+        if array.dtype != target:
+            if not host.can_cast(array.dtype, target, "same_kind") and array.size:
+                raise TypeError(f"Cannot feed a value of dtype {array.dtype} to {tensor.name}, "
+                                f"which has dtype {tensor.dtype.name}")
+            array = array.astype(target)
+        if not tensor.shape.is_compatible_with(array.shape):
+            raise ValueError(f"Cannot feed value of shape {tuple(array.shape)} for Tensor "
+                             f"{tensor.name}, which has shape {tensor.shape}")
+        return backend.asarray(array)
+
+    # ------------------------------------------------------------- planning
+    def _plan(self, targets, fed):
+        fed_ids = {id(t) for t in fed}
+        needed, stack = {}, []
+        for t in targets:
+            if isinstance(t, Operation):
+                stack.append(t)
+            elif isinstance(t, GraphTensor) and id(t) not in fed_ids:
+                stack.append(t._op)
+        while stack:
+            op = stack.pop()
+            if id(op) in needed:
+                continue
+            needed[id(op)] = op
+            stack.extend(t._op for t in op.inputs if id(t) not in fed_ids)
+            stack.extend(op.control_inputs)
+        ops = sorted(needed.values(), key=lambda op: op._index)
+        for op in ops:
+            if op.type == "Placeholder":
+                t = op.outputs[0]
+                raise InvalidArgumentError(
+                    f"You must feed a value for placeholder tensor '{op.name}' with dtype "
+                    f"{t.dtype.name} and shape {t.shape} (created at {op._site})", op)
+        slot = {}
+
+        def slot_of(t):
+            if id(t) not in slot:
+                slot[id(t)] = len(slot)
+            return slot[id(t)]
+
+        feed_slots = [slot_of(t) for t in fed]
+        fetch_slots = []
+        for t in targets:
+            fetch_slots.append(None if isinstance(t, Operation) else slot_of(t))
+        raw = []
+        last_use = {}
+        for i, op in enumerate(ops):
+            ins = [slot_of(t) for t in op.inputs]
+            outs = [slot_of(t) for t in op.outputs]
+            for s in ins:
+                last_use[s] = i
+            raw.append((op, ins, outs))
+        keep = set(s for s in fetch_slots if s is not None)
+        steps = []
+        for i, (op, ins, outs) in enumerate(raw):
+            dies = [s for s in set(ins) | set(outs)
+                    if s not in keep and last_use.get(s, i) <= i]
+            steps.append((op._kernel, tuple(ins), tuple(outs), tuple(dies), op))
+        return _Plan(steps, len(slot), feed_slots, fetch_slots)
+
+    def _execute(self, plan, feed_values):
+        vals = [None] * plan.n_slots
+        for s, v in zip(plan.feed_slots, feed_values):
+            vals[s] = v
+        run = _Run(self)
+        op = args = None
+        context.building.append(None)       # kernels run eagerly
+        scope = self._backend.device_scope() if self._backend.scoped else None
+        if scope is not None:
+            scope.__enter__()
+        try:
+            for kernel, ins, outs, dies, op in plan.steps:
+                args = [vals[s] for s in ins]
+                res = kernel(run, args)
+                for s, r in zip(outs, res):
+                    vals[s] = r
+                for s in dies:
+                    vals[s] = None
+        except Exception as exc:
+            raise _op_error(op, args, exc) from exc
+        finally:
+            context.building.pop()
+            if scope is not None:
+                scope.__exit__(None, None, None)
+        return [None if s is None else vals[s] for s in plan.fetch_slots]
+
+    # ---------------------------------------------------------- state help
+    def _constant(self, op, value):
+        array = self._constants.get(op)
+        if array is None:
+            if value._backend is self._backend:
+                array = value._data
+            else:
+                array = self._backend.asarray(value._backend.to_host(value._data))
+            self._constants[op] = array
+        return array
+
+    def _load(self, variable, value):
+        array = self._feed_value(variable._graph_op.outputs[0], value)
+        self._state[variable._key] = array
+
+
+def _op_error(op, args, exc):
+    if op is None:
+        return exc
+    shapes = ", ".join(f"{list(a.shape)} {a.dtype}" if hasattr(a, "shape") else repr(a)
+                       for a in (args or ()))
+    where = f"{op.type} op '{op.name}' (created at {op._site})"
+    if isinstance(exc, OpError):
+        return type(exc)(f"{exc.message}\n  [[{where}]]", op)
+    if isinstance(exc, (ValueError, IndexError, TypeError, ArithmeticError, KeyError)):
+        return InvalidArgumentError(f"{where} failed on inputs ({shapes}): {exc}", op)
+    return exc
