@@ -31,21 +31,35 @@ class eager_scope:
         return False
 
 
-def graph_function(type_name, differentiable=True):
+def graph_function(type_name, differentiable=True, unknown_shapes_only=False):
     """Make ``fn`` (Tensors in, Tensors out) a single node when a graph is
     being built: the node calls ``fn`` eagerly each time a Session runs it.
 
     For functions whose Python code needs values, not just shapes (random
     draws, ``shape``, ``zeros_like`` of an input of unknown size, index
-    checks). In eager mode the call goes straight to ``fn``.
+    checks). With ``unknown_shapes_only``, only when an input's shape is not
+    fully known: for wrappers that turn input dimensions into op parameters
+    (``expand_dims`` reshapes to a computed shape), which is exact as long
+    as every dimension is known when the graph is built. In eager mode the
+    call goes straight to ``fn``.
     """
     def wrap(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             graph = building[-1] if building else None
-            if graph is None:
+            if graph is None or unknown_shapes_only and not _any_unknown(args, kwargs):
                 return fn(*args, **kwargs)
             return graph._call_function(type_name, fn, args, kwargs, differentiable)
         wrapper.eager = fn
         return wrapper
     return wrap
+
+
+def _any_unknown(args, kwargs):
+    for x in list(args) + list(kwargs.values()):
+        items = x if isinstance(x, (list, tuple)) else (x,)
+        for item in items:
+            shape = getattr(item, "_shape", None) if getattr(item, "_symbolic", False) else None
+            if shape is not None and not shape.is_fully_defined():
+                return True
+    return False

@@ -110,6 +110,7 @@ def reshape(tensor_, shape, name=None):
     return bind(_reshape, (x,), {"shape": shape})
 
 
+@context.graph_function("ExpandDims", unknown_shapes_only=True)
 def expand_dims(input, axis, name=None):
     x = tensor(input)
     shape = list(shape_of(x))
@@ -120,6 +121,7 @@ def expand_dims(input, axis, name=None):
     return reshape(x, shape)
 
 
+@context.graph_function("Squeeze", unknown_shapes_only=True)
 def squeeze(input, axis=None, name=None):
     x = tensor(input)
     shape = shape_of(x)
@@ -264,6 +266,7 @@ def _split_vjp(ans, x, sizes, axis):
 defvjp_all(_split, _split_vjp)
 
 
+@context.graph_function("Split", unknown_shapes_only=True)
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     x = tensor(value)
     axis = normalize_axis(axis, x.ndim, "split")
@@ -284,6 +287,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     return list(bind(_split, (x,), {"sizes": sizes, "axis": axis}))
 
 
+@context.graph_function("Unpack", unknown_shapes_only=True)
 def unstack(value, num=None, axis=0, name="unstack"):
     x = tensor(value)
     axis = normalize_axis(axis, x.ndim, "unstack")

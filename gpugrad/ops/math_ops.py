@@ -7,6 +7,7 @@ import math
 
 from ..dtypes import as_dtype
 from ..errors import InvalidArgumentError
+from .. import context
 from ..registry import defop, defvjp, defvjp_all, bind
 from ..tensor import Tensor
 from ._support import NO_PARAMS, tensor, pair, unbroadcast, shape_of, normalize_axis
@@ -601,13 +602,17 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if len(sa) >= 2 and len(sb) >= 2:
         inner_a = sa[-2] if ta else sa[-1]
         inner_b = sb[-1] if tb else sb[-2]
-        if inner_a != inner_b:
+        # (a graph tensor's unknown dimensions are stand-ins here: the graph
+        # checks those when it infers the product's shape)
+        if inner_a != inner_b and not getattr(a, "_symbolic", False) and \
+                not getattr(b, "_symbolic", False):
             raise InvalidArgumentError(
                 f"matmul: inner dimensions differ, a{list(sa)}{'ᵀ' if ta else ''} @ "
                 f"b{list(sb)}{'ᵀ' if tb else ''} contracts {inner_a} with {inner_b}")
     return bind(_matmul, (a, b), {"ta": ta, "tb": tb})
 
 
+@context.graph_function("Tensordot", unknown_shapes_only=True)
 def tensordot(a, b, axes, name=None):
     """Sum over the given axes of a and b (TensorFlow's axes forms)."""
     from .array_ops import reshape, transpose

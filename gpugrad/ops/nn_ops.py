@@ -7,6 +7,7 @@ gradient for higher orders.
 import math
 
 from ..errors import InvalidArgumentError
+from .. import context
 from ..registry import defop, defvjp, bind
 from ._support import NO_PARAMS, tensor, like, shape_of, normalize_axis
 from . import math_ops as M
@@ -385,17 +386,23 @@ def bias_add(value, bias, data_format=None, name=None):
 # ------------------------------------------------------------------ dropout
 def dropout(x, rate, noise_shape=None, seed=None, name=None):
     """Zero elements with probability ``rate``; scale the rest by 1/(1-rate)."""
-    from .. import random
     x = tensor(x)
     if not 0 <= rate < 1:
         raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
     if rate == 0:
         return x
-    shape = list(shape_of(x)) if noise_shape is None else list(noise_shape)
+    return M.multiply(M.divide(x, 1.0 - rate), _keep_mask(x, rate, noise_shape, seed))
+
+
+@context.graph_function("DropoutMask", differentiable=False)
+def _keep_mask(x, rate, noise_shape, seed):
+    # one node in a graph: the mask is drawn at run time, at the fed shape
+    from .. import random
     from ..backend import device
+    shape = list(shape_of(x)) if noise_shape is None else list(noise_shape)
     with device(x._backend):
         keep = M.greater_equal(random.uniform(shape, dtype=x.dtype, seed=seed), rate)
-    return M.multiply(M.divide(x, 1.0 - rate), M.cast(keep, x.dtype))
+    return M.cast(keep, x.dtype)
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None):
