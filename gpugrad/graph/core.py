@@ -36,7 +36,11 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 #: what an unknown dimension is, in the stand-in worlds (see the module doc);
 #: the ones-world catches what a dimension of 1 would change (squeeze,
 #: broadcasting against a known size)
-_WORLDS = (2, 3, 1)
+_WORLDS = (2, 3, 1, 4)
+#: integer results this small keep their stand-in values (a ``shape(x)``
+#: stand-in holds the stand-in's dimensions, so ``random.normal(shape(x))``
+#: infers its shape)
+_VALUE_LIMIT = 64
 #: ops whose output size depends on input values, not shapes
 _DATA_DEPENDENT = {"where_indices"}
 
@@ -103,7 +107,7 @@ class GraphTensor(Tensor):
     Session computes one. ``isinstance(t, gpugrad.Tensor)`` holds, so code
     written for tensors accepts it.
     """
-    __slots__ = ("_op", "_index", "_shape", "_dtype")
+    __slots__ = ("_op", "_index", "_shape", "_dtype", "_values")
     _symbolic = True
     __hash__ = object.__hash__   # graph tensors key feed dicts, as in TensorFlow 1
 
@@ -114,6 +118,7 @@ class GraphTensor(Tensor):
         self._dtype = as_dtype(dtype)
         self._backend = _backends.cpu()   # stand-ins live on the CPU
         self._tid = _next_id()
+        self._values = None               # stand-in values per world, when kept
 
     # ---------------------------------------------------------- description
     @property
@@ -127,6 +132,8 @@ class GraphTensor(Tensor):
         return self._standin(0)
 
     def _standin(self, world):
+        if self._values is not None and self._values[world] is not None:
+            return self._values[world]
         shape = self._shape
         if shape.rank is None:
             dims = () if world == 0 else (_WORLDS[world],)
@@ -449,14 +456,16 @@ class Graph:
 
     def _infer(self, describe, evaluate, inputs):
         """(shape, dtype) of each output of ``evaluate``, from stand-ins."""
-        partial = not all(t._shape.is_fully_defined() for t in inputs)
+        partial = not all(t._shape.is_fully_defined() and t._values is None for t in inputs)
         cpu = _backends.cpu()
         results, first_error = [], None
+        self._last_values = values = [None] * len(_WORLDS)
         for world in range(len(_WORLDS)) if partial else (0,):
             try:
                 with context.eager_scope(), cpu.xp.errstate(all="ignore"):
                     outs = evaluate([Tensor(t._standin(world), cpu) for t in inputs])
                 results.append([(tuple(o.shape), cpu.dtype_name(o)) for o in outs])
+                values[world] = outs
             except Exception as exc:  # an input combination the op rejects
                 first_error = first_error or exc
         if not results:
@@ -466,6 +475,9 @@ class Graph:
                                        f"{[str(t._shape) for t in inputs]}: {first_error}") \
                 from first_error
         specs = results[0]
+        if partial and len(results) == 1:
+            # one world alone cannot tell known dimensions from unknown ones
+            specs = [(None if s is None else [None] * len(s), d) for s, d in specs]
         for other in results[1:]:
             merged = []
             for (s0, d0), (s1, _) in zip(specs, other):
@@ -490,7 +502,9 @@ class Graph:
             specs = [(None, inputs[0].dtype)] * op.num_outputs
         if op.name in _DATA_DEPENDENT:
             specs = [((None,) + tuple(s[1:]) if s else s, d) for s, d in specs]
+        values = self._last_values
         node = self._create_op(op.name, inputs, specs, _registry_kernel(op, params), attrs=params)
+        _keep_values(node, values)
         node._registry_op = op
         node._differentiable = op.differentiable
         return node.outputs[0] if op.num_outputs == 1 else tuple(node.outputs)
@@ -519,7 +533,10 @@ class Graph:
         template = shape_box[0] if shape_box else None
         if specs is None:
             specs, template = [(None, inputs[0].dtype)], None
-        outputs = self._function_node(type_name, call, inputs, specs, differentiable).outputs
+        values = self._last_values
+        node = self._function_node(type_name, call, inputs, specs, differentiable)
+        _keep_values(node, values)
+        outputs = node.outputs
         if template is None or isinstance(template, Tensor):
             return outputs[0]
         return nest.pack_sequence_as(template, list(outputs))
@@ -569,6 +586,20 @@ def _unfed(run, args):  # never planned: the session reports the missing feed
 
 def _pass_through(run, args):
     return args
+
+
+def _keep_values(node, values):
+    """Keep small integer stand-in results (shapes, sizes) on the outputs."""
+    for i, t in enumerate(node.outputs):
+        if not t._dtype.is_integer or t._shape.rank is None or len(t._shape) > 1:
+            continue
+        kept = []
+        for outs in values:
+            v = None if outs is None else outs[i]
+            v = getattr(v, "_data", v)
+            kept.append(v if v is not None and v.size <= _VALUE_LIMIT else None)
+        if kept[0] is not None:   # worlds not run had every dimension known
+            t._values = [kept[0] if v is None else v for v in kept]
 
 
 def _registry_kernel(op, params):

@@ -38,12 +38,15 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     if not reach:
         return [None] * len(xs_list)
     start = min(t._op._index for group in sources for t in group)
+    keep = set(reach)
+    # a stopped tensor is a constant: nothing flows back through it to its
+    # op's inputs, but the gradient *with respect to* it is computed
     between = []
     for op in graph._ops[start:]:
-        if op._differentiable and any(id(t) in reach and id(t) not in stop for t in op.inputs):
+        if op._differentiable and any(id(t) in reach for t in op.inputs):
             between.append(op)
-            reach.update(id(o) for o in op.outputs if o.dtype.is_floating)
-    keep = reach.intersection(id(t) for group in sources for t in group)
+            reach.update(id(o) for o in op.outputs
+                         if o.dtype.is_floating and (id(o) not in stop or id(o) in keep))
     grads = {}
     with graph.as_default(), graph.name_scope(name):
         for y, seed in zip(ys, seeds):
@@ -52,12 +55,13 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             seed = ones_like(y) if seed is None else graph._as_graph_tensor(seed)
             grads.setdefault(id(y), []).append(seed)
         for op in reversed(between):
-            out_grads = [_total(grads.get(id(o)) if id(o) in keep else grads.pop(id(o), None),
+            out_grads = [None if id(o) in stop else
+                         _total(grads.get(id(o)) if id(o) in keep else grads.pop(id(o), None),
                                 add_n) for o in op.outputs]
             if all(g is None for g in out_grads):
                 continue
             needed = [i for i, t in enumerate(op.inputs)
-                      if id(t) in reach and id(t) not in stop and t.dtype.is_floating
+                      if id(t) in reach and t.dtype.is_floating
                       and _has_rule(op, i)]
             if not needed:
                 continue

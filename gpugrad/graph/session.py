@@ -132,21 +132,25 @@ class Session:
         if plan is None:
             plan = self._plans[key] = self._plan(in_graph, fed)
         values = iter(self._execute(plan, feed_values))
+        # arrays the session keeps (variables) or was given (feeds) are copied
+        # before they are handed out; fresh results are not
+        kept = {id(a) for a in self._state.values()}.union(
+            map(id, feed_values), map(id, self._constants.values()))
         results = []
         for target in targets:
             if isinstance(target, Operation):
                 next(values)
                 results.append(None)
             elif isinstance(target, GraphTensor):
-                results.append(self._to_host(next(values)))
+                results.append(self._to_host(next(values), kept))
             else:                                # an eager tensor: its value
                 results.append(target.numpy())
         return nest.pack_sequence_as(fetches, results)
 
-    def _to_host(self, value):
+    def _to_host(self, value, kept):
         host = self._backend.to_host(value)
-        if self._backend.kind == "cpu":        # never hand out the session's own buffer
-            host = host.copy()
+        if host is value and (id(value) in kept or value.base is not None):
+            host = host.copy()                 # a variable's buffer, a feed, or a view
         return host[()] if host.ndim == 0 else host
 
     def _fetch_target(self, fetch):
@@ -196,7 +200,10 @@ class Session:
         if not tensor.shape.is_compatible_with(array.shape):
             raise ValueError(f"Cannot feed value of shape {tuple(array.shape)} for Tensor "
                              f"{tensor.name}, which has shape {tensor.shape}")
-        return backend.asarray(array)
+        device_array = backend.asarray(array)
+        if device_array is value or getattr(device_array, "base", None) is not None:
+            device_array = device_array.copy()   # the caller's own buffer: a variable may keep it
+        return device_array
 
     # ------------------------------------------------------------- planning
     def _plan(self, targets, fed):
@@ -234,9 +241,11 @@ class Session:
             fetch_slots.append(None if isinstance(t, Operation) else slot_of(t))
         raw = []
         last_use = {}
+        junk = len(slot) + len(targets) + sum(len(op.outputs) for op in ops) + len(fed)
         for i, op in enumerate(ops):
             ins = [slot_of(t) for t in op.inputs]
-            outs = [slot_of(t) for t in op.outputs]
+            # an op runs for its other outputs: a fed one keeps the fed value
+            outs = [junk if id(t) in fed_ids else slot_of(t) for t in op.outputs]
             for s in ins:
                 last_use[s] = i
             raw.append((op, ins, outs))
@@ -244,9 +253,9 @@ class Session:
         steps = []
         for i, (op, ins, outs) in enumerate(raw):
             dies = [s for s in set(ins) | set(outs)
-                    if s not in keep and last_use.get(s, i) <= i]
+                    if s not in keep and s != junk and last_use.get(s, i) <= i]
             steps.append((op._kernel, tuple(ins), tuple(outs), tuple(dies), op))
-        return _Plan(steps, len(slot), feed_slots, fetch_slots)
+        return _Plan(steps, max(len(slot), junk + 1), feed_slots, fetch_slots)
 
     def _execute(self, plan, feed_values):
         vals = [None] * plan.n_slots

@@ -82,6 +82,9 @@ def shape_of(t):
 def normalize_axis(axis, ndim, opname="op"):
     if axis is None:
         return None
+    if ndim is None:  # a graph tensor of unknown rank
+        raise InvalidArgumentError(f"{opname}: axis {axis} needs the input's rank, which is not "
+                                   f"known (a placeholder made without a shape); give it one")
     if isinstance(axis, Tensor):
         axis = axis.numpy().tolist()
     if isinstance(axis, (list, tuple)):

@@ -330,3 +330,56 @@ def test_one_graph_runs_on_every_device(device):
             value, g = sess.run([loss, grad], {x: [[1.0, 2.0], [3.0, 1.0]]})
     assert value == pytest.approx(2.5)
     np.testing.assert_allclose(g, [[5.0], [0.0]])
+
+
+# ------------------------------------------------- edge cases, TensorFlow's way
+def test_stop_gradients_block_at_the_stopped_tensor_only(graph):
+    """TensorFlow's documented example: both gradients are 1."""
+    a = gg.constant(0.0)
+    b = 2.0 * a
+    grads = gg.gradients(a + b, [a, b], stop_gradients=[a, b])
+    assert gg.Session().run(grads) == [1.0, 1.0]
+    t = gg.placeholder(gg.float32, [])
+    a2 = t * 2.0
+    g_t, g_a2 = gg.gradients(a2 * 3.0, [t, a2], stop_gradients=[a2])
+    assert g_t is None and gg.Session().run(g_a2, {t: 1.0}) == 3.0
+
+
+def test_a_fed_output_of_a_multi_output_op_keeps_the_fed_value(graph):
+    x = gg.placeholder(gg.float32, [4])
+    left, right = gg.split(x, 2)
+    out = gg.Session().run(left + right, {x: [1.0] * 4, left: [100.0, 100.0]})
+    assert out.tolist() == [101.0, 101.0]
+
+
+def test_reshape_with_an_unknown_batch_keeps_it_unknown(graph):
+    r = gg.reshape(gg.placeholder(gg.float32, [None, 3]), [-1, 6])
+    assert tuple(r.shape) == (None, 6)
+
+
+def test_random_draws_shaped_like_a_fed_tensor(graph):
+    x = gg.placeholder(gg.float32, [None, 3])
+    noisy = x + gg.random.normal(gg.shape(x))
+    assert tuple(noisy.shape) == (None, 3)
+    assert gg.Session().run(noisy, {x: np.zeros((4, 3), np.float32)}).shape == (4, 3)
+
+
+def test_an_axis_on_an_input_of_unknown_rank_says_so(graph):
+    with pytest.raises(InvalidArgumentError, match="rank.*not known"):
+        gg.reduce_sum(gg.placeholder(gg.float32), axis=0)
+
+
+def test_a_variable_assigned_from_a_feed_does_not_share_the_callers_array(graph):
+    v = gg.Variable([0.0, 0.0])
+    p = gg.placeholder(gg.float32, [2])
+    set_v = v.assign(p)
+    c = gg.constant([1.0, 2.0])
+    with gg.Session(device="cpu") as sess:
+        sess.run(v.initializer)
+        data = np.array([1.0, 2.0], np.float32)
+        sess.run(set_v, {p: data})
+        data[0] = 100.0
+        assert sess.run(v).tolist() == [1.0, 2.0]
+        got = sess.run(c)
+        got[0] = 100.0
+        assert sess.run(c).tolist() == [1.0, 2.0]
