@@ -9,13 +9,17 @@ import argparse
 import cProfile
 import ctypes
 import gc
+import importlib.metadata
+import importlib.util
 import io
 import json
 import os
 import platform
 import pstats
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,7 +43,9 @@ def optional(name):
         return None
 
 
-def parser(description):
+def parser(description, peer_process=False):
+    """The shared command line; ``peer_process=True`` adds the flags of the
+    scripts that time PyTorch in a child process (see ``run_peer_process``)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--quick", action="store_true",
                    help="a short run: fewer repeats, shorter timing windows")
@@ -49,6 +55,11 @@ def parser(description):
                         "print where its time goes")
     p.add_argument("--no-peers", action="store_true",
                    help="skip PyTorch and HIPS autograd even when they import")
+    if peer_process:
+        p.add_argument("--same-process-peers", action="store_true",
+                       help="time PyTorch in this process, next to numpy and gpugrad, instead "
+                            "of in a child process (shows how its threads slow the others down)")
+        p.add_argument("--peer-worker", metavar="DIR", help=argparse.SUPPRESS)
     return p
 
 
@@ -100,6 +111,75 @@ def time_all(cases, repeats, min_time, warmup=3, settle=0.0):
             for name, s in samples.items()}
 
 
+# ------------------------------------------------------- peers in a child
+def peer_process_note(per):
+    """The header line of a script whose PyTorch cases run in a child."""
+    return (f"PyTorch runs in its own process (one per {per}, timed right after gpugrad): "
+            "in this process its spinning OpenMP workers would take the CPU from numpy's "
+            "BLAS threads and numba's pool and inflate their times (--same-process-peers "
+            "shows that)")
+
+
+def installed_version(name):
+    """The installed version of package ``name``, found without importing it
+    (None when it is not installed)."""
+    try:
+        if importlib.util.find_spec(name) is None:
+            return None
+    except (ImportError, ValueError):
+        return None
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def run_peer_process(script, task, arrays=None):
+    """Time a script's PyTorch cases in a fresh Python process; returns the
+    dict that the script's worker returned (timings in ``time_all``'s format).
+
+    Runs ``python SCRIPT --peer-worker DIR``, where DIR holds ``task`` (a
+    JSON-able dict) as task.json and ``arrays`` (name -> numpy array) as
+    arrays.npz; the script's main hands ``--peer-worker`` to ``peer_worker``.
+    The child shares this process's stdout and stderr, so the lines it
+    prints appear in order; this process waits idle while it runs. A child
+    that fails raises ``subprocess.CalledProcessError`` (its traceback is
+    printed above)."""
+    with tempfile.TemporaryDirectory(prefix="gpugrad-bench-") as folder:
+        with open(os.path.join(folder, "task.json"), "w") as f:
+            json.dump(task, f)
+        if arrays:
+            import numpy
+            numpy.savez(os.path.join(folder, "arrays.npz"), **arrays)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        subprocess.run([sys.executable, os.path.abspath(script), "--peer-worker", folder],
+                       check=True)
+        with open(os.path.join(folder, "result.json")) as f:
+            return json.load(f)
+
+
+def peer_worker(folder, work):
+    """The child's side of ``run_peer_process``: ``work(task, arrays)``
+    builds and times the cases and returns a JSON-able dict, written back for
+    the parent. When torch does not import here, the parent gets
+    ``{"unavailable": reason}``."""
+    import numpy
+    with open(os.path.join(folder, "task.json")) as f:
+        task = json.load(f)
+    path = os.path.join(folder, "arrays.npz")
+    arrays = dict(numpy.load(path)) if os.path.exists(path) else {}
+    try:
+        importlib.import_module("torch")
+    except Exception as e:  # ImportError, or a broken install
+        result = {"unavailable": f"{type(e).__name__}: {e}"}
+    else:
+        result = work(task, arrays)
+    with open(os.path.join(folder, "result.json"), "w") as f:
+        json.dump(result, f)
+    sys.stdout.flush()
+
+
 # ------------------------------------------------------------- environment
 def blas_threads():
     """(threads numpy's BLAS uses, how that was found)."""
@@ -109,7 +189,7 @@ def blas_threads():
             if info.get("user_api") == "blas":
                 return int(info["num_threads"]), f"threadpoolctl ({info.get('internal_api')})"
     # numpy's wheels bundle OpenBLAS (scipy-openblas): ask it directly
-    import numpy  # noqa: F401  (loads the library)
+    importlib.import_module("numpy")  # loads the library
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps

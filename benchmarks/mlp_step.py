@@ -15,18 +15,24 @@ Measured, in ms per step:
                       GradientTape; tape.gradient(loss, [W1, b1, W2, b2, ...])
     gpugrad (bias_add) the same with tf.nn.bias_add(tf.matmul(h, W), b)
     torch             h @ W + b, relu, F.cross_entropy, torch.autograd.grad,
-                      with torch.set_num_threads(numpy's BLAS threads)
-                                                    -- if `import torch` works
+                      with torch.set_num_threads(numpy's BLAS threads), in a
+                      child process of its own -- if torch is installed
 
 Before timing, gpugrad's loss and gradients are checked against the numpy
 ones (np.allclose). gpugrad runs on tf.get_device(); when that is a GPU the
 numpy baseline still runs on the CPU (both are reported; the ratio is then a
 GPU-vs-CPU comparison, not an overhead measure).
 
+PyTorch is checked and timed in a child process, one per network, right
+after the numpy and gpugrad cases (``--same-process-peers`` times it in this
+process instead): its OpenMP workers keep spinning after each op, and in one
+process they take the CPU from numpy's BLAS threads and numba's pool.
+
 Reports gpugrad/numpy (target for the big net: at most 1.1x) and
 gpugrad/PyTorch; it never asserts them.
 
-    python benchmarks/mlp_step.py [--quick] [--json PATH] [--profile]
+    python benchmarks/mlp_step.py [--quick] [--json PATH] [--profile] [--no-peers]
+                                  [--same-process-peers]
 """
 import os
 import sys
@@ -165,10 +171,40 @@ def check(name, loss, grads, ref_loss, ref_grads):
     return ok, worst
 
 
+def torch_checked_step(torch, params, x, labels, device):
+    """PyTorch's step for one net, its gradients checked against numpy's:
+    (step, case name, agrees)."""
+    fn = torch_step_fn(torch, params, x, labels, device)
+    name = f"torch ({device})"
+    ref_loss, ref_grads = numpy_step(params, x, labels)
+    loss, grads = fn()
+    ok = check(name, loss.item(), [g.cpu().numpy() for g in grads], ref_loss, ref_grads)[0]
+    return fn, name, ok
+
+
+def torch_worker(task, arrays):
+    """In the child process: PyTorch's check and timing for one net."""
+    import torch
+    torch.set_num_threads(task["threads"])
+    device = "cuda" if task["gpu"] and torch.cuda.is_available() else "cpu"
+    spec = NETS[task["net"]]
+    params, x, labels = make_data(spec["sizes"], spec["batch"])
+    fn, name, ok = torch_checked_step(torch, params, x, labels, device)
+    timed = C.time_all({name: fn}, task["repeats"], task["min_time"], settle=SETTLE_S)
+    return {"timed": timed, "agree": {name: ok}, "torch_threads": torch.get_num_threads(),
+            "torch_device": device}
+
+
 def main(argv=None):
-    args = C.parser(__doc__.split("\n")[0]).parse_args(argv)
+    args = C.parser(__doc__.split("\n")[0], peer_process=True).parse_args(argv)
+    if args.peer_worker:
+        return C.peer_worker(args.peer_worker, torch_worker)
     tf = C.import_gpugrad()
-    torch = None if args.no_peers else C.optional("torch")
+    in_process = args.same_process_peers
+    torch = None if args.no_peers or not in_process else C.optional("torch")
+    torch_version = (None if args.no_peers else
+                     torch and torch.__version__ if in_process else
+                     C.installed_version("torch"))
     repeats, min_time = (3, 0.1) if args.quick else (9, 0.5)
 
     env = C.environment(tf)
@@ -176,7 +212,7 @@ def main(argv=None):
     device = tf.get_device()
     on_gpu = not device.startswith("cpu")
     torch_device = "cpu"
-    peers = {"torch": torch and torch.__version__}
+    peers = {"torch": torch_version}
     if torch is not None:
         torch.set_num_threads(threads)
         if on_gpu and torch.cuda.is_available():
@@ -184,9 +220,13 @@ def main(argv=None):
         env["torch_threads"] = torch.get_num_threads()
         env["torch_device"] = torch_device
     C.print_environment(env, peers)
+    if torch_version and not in_process:
+        print(C.peer_process_note("network"))
+    if torch_version and not in_process:
+        torch_device = "cuda if torch has CUDA" if on_gpu else "cpu"
     print(f"gpugrad device: {device}; numpy baseline: cpu (BLAS threads {threads})"
           + (f"; torch: {torch_device}, torch.set_num_threads({threads}) to match numpy's BLAS"
-             if torch is not None else ""))
+             if torch_version else ""))
     if on_gpu:
         print("gpugrad runs on the GPU and numpy on the CPU: gpugrad/numpy compares devices, "
               "not overhead (GPUGRAD_DEVICE=cpu gives the overhead measure)")
@@ -195,8 +235,8 @@ def main(argv=None):
           f"a step is forward + backward (gradients of all weights and biases), no update\n")
 
     results = {"benchmark": "mlp_step", "quick": args.quick, "environment": env,
-               "peers": peers, "repeats": repeats, "window_s": min_time,
-               "settle_s": SETTLE_S, "nets": {}}
+               "peers": peers, "peers_in_own_process": not in_process, "repeats": repeats,
+               "window_s": min_time, "settle_s": SETTLE_S, "nets": {}}
     steps = {}
     for net, spec in NETS.items():
         sizes, batch = spec["sizes"], spec["batch"]
@@ -211,14 +251,21 @@ def main(argv=None):
             agree[name] = check(name, *fn(), ref_loss, ref_grads)[0]
             cases[name] = fn
         if torch is not None:
-            fn = torch_step_fn(torch, params, x, labels, torch_device)
-            name = f"torch ({torch_device})"
-            loss, grads = fn()
-            agree[name] = check(name, loss.item(), [g.cpu().numpy() for g in grads],
-                                ref_loss, ref_grads)[0]
+            fn, name, agree[name] = torch_checked_step(torch, params, x, labels, torch_device)
             cases[name] = fn
         steps[net] = cases
         timed = C.time_all(cases, repeats, min_time, settle=SETTLE_S)
+        if torch_version and not in_process:
+            peer = C.run_peer_process(__file__, {"net": net, "threads": threads, "gpu": on_gpu,
+                                                 "repeats": repeats, "min_time": min_time})
+            if "unavailable" in peer:
+                print(f"  torch does not import in its process ({peer['unavailable']}): "
+                      "column skipped")
+            else:
+                timed.update(peer["timed"])
+                agree.update(peer["agree"])
+                torch_device = env["torch_device"] = peer["torch_device"]
+                env["torch_threads"] = peer["torch_threads"]
         noisy = C.noise_warning(timed)
         ms = {k: t["median_s"] * 1e3 for k, t in timed.items()}
         results["nets"][net] = {

@@ -5,12 +5,16 @@ same process right before and after: an in-place ``a += s*b`` over the same
 number of elements by a threaded numba kernel, counting 12 bytes per element.
 An optimizer's fraction is (its minimal traffic / its time) / (reference
 bandwidth); Adam's minimal traffic is 28 bytes per parameter (read p, g, m,
-v; write p, m, v). Naive numpy and PyTorch (fused and foreach, when installed)
-run in the same process. Targets, reported and never asserted: gpugrad's
+v; write p, m, v). Naive numpy runs in the same process; PyTorch's Adam
+(fused and foreach, when installed) in a child process per layout, right
+after gpugrad's cases and before the second reference (``--same-process-peers``
+times it in this process instead: its spinning OpenMP workers then take the
+CPU from numba's pool). Targets, reported and never asserted: gpugrad's
 Adam at 80% or more of the reference for one variable and 70% for 100, and
 at least as fast as ``torch.optim.Adam(fused=True)``.
 
     python benchmarks/optimizer_step.py [--quick] [--json PATH] [--no-peers]
+                                        [--same-process-peers]
 """
 import time
 
@@ -111,16 +115,33 @@ def torch_cases(torch, count):
     return cases
 
 
+def torch_worker(task, arrays):
+    """In the child process: time PyTorch's Adam cases for one layout."""
+    import torch
+    torch.set_num_threads(task["threads"])
+    cases = torch_cases(torch, task["count"])
+    return {"timed": C.time_all(cases, task["repeats"], task["window"], warmup=2, settle=0.1)}
+
+
 def main():
-    args = C.parser(__doc__.splitlines()[0]).parse_args()
+    args = C.parser(__doc__.splitlines()[0], peer_process=True).parse_args()
+    if args.peer_worker:
+        return C.peer_worker(args.peer_worker, torch_worker)
     tf = C.import_gpugrad()
-    torch = None if args.no_peers else C.optional("torch")
+    in_process = args.same_process_peers
+    torch = None if args.no_peers or not in_process else C.optional("torch")
+    torch_version = (None if args.no_peers else
+                     getattr(torch, "__version__", None) if in_process else
+                     C.installed_version("torch"))
+    threads = C.blas_threads()[0] or 2
     if torch is not None:
-        torch.set_num_threads(C.blas_threads()[0] or 2)
+        torch.set_num_threads(threads)
     env = C.environment(tf)
-    C.print_environment(env, {"torch": getattr(torch, "__version__", None)})
+    C.print_environment(env, {"torch": torch_version})
+    if torch_version and not in_process:
+        print(C.peer_process_note("layout") + "\n")
     repeats, window = (3, 0.2) if args.quick else (7, 1.0)
-    results = {"environment": env, "layouts": {}}
+    results = {"environment": env, "peers_in_own_process": not in_process, "layouts": {}}
     for count in (1, 100):
         ref_before = reference_bandwidth(15)
         cases = gpugrad_cases(tf, count)
@@ -128,10 +149,19 @@ def main():
         if torch is not None:
             cases.update(torch_cases(torch, count))
         timed = C.time_all(cases, repeats, window, warmup=2, settle=0.1)
+        del cases  # about 1 GB of parameters and optimizer states
+        peer = None
+        if torch_version and not in_process:
+            peer = C.run_peer_process(__file__, {"count": count, "threads": threads,
+                                                 "repeats": repeats, "window": window})
+            timed.update(peer.get("timed", {}))
         ref_after = reference_bandwidth(15)
         reference = (ref_before + ref_after) / 2
         print(f"10M float32 parameters as {count} variable(s); reference a += s*b: "
               f"{ref_before / 1e9:.1f} GB/s before, {ref_after / 1e9:.1f} GB/s after")
+        if peer is not None and "unavailable" in peer:
+            print(f"  torch does not import in its process ({peer['unavailable']}): "
+                  "columns skipped")
         C.noise_warning(timed)
         rows, layout = [], {}
         for name, t in timed.items():

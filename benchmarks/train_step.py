@@ -9,7 +9,23 @@ uses, called directly: the floor), and PyTorch eager with
 asserted: the big network within 1.1x of the numpy step, the small one no
 slower than PyTorch.
 
+PyTorch is timed in a child process of its own (``--same-process-peers``
+times it in this one): its OpenMP workers keep spinning after each op, and in
+one process they take the CPU from numpy's BLAS threads and numba's pool.
+
+Before timing, three steps of gpugrad and of PyTorch from the same start are
+checked against three of numpy + fused Adam. That check runs with
+``epsilon=1e-16`` for all of them; the timings use the usual 1e-7. Keras and
+gpugrad add epsilon to sqrt(v) before the bias correction
+(``lr*sqrt(1-b2^t)/(1-b1^t) * m/(sqrt(v)+eps)``), PyTorch after it
+(``lr * m_hat/(sqrt(v_hat)+eps)``), so with 1e-7 they differ wherever sqrt(v)
+is not far above epsilon. 1e-12 is not small enough: one gradient of the big
+net's first layer is rounding noise (6.6e-11 in numpy, 9.3e-10 in PyTorch;
+Adam's first step turns either into a full lr-sized step), its sqrt(v) of
+2e-12 is comparable to 1e-12, and it alone moves that weight 3e-4 apart.
+
     python benchmarks/train_step.py [--quick] [--json PATH] [--no-peers]
+                                    [--same-process-peers]
 """
 import os
 import sys
@@ -21,9 +37,12 @@ import _common as C  # noqa: E402
 from mlp_step import NETS, SETTLE_S, make_data, numpy_step  # noqa: E402
 
 LR = 1e-3
+EPS = 1e-7              # timing: the Keras and gpugrad default
+AGREEMENT_EPS = 1e-16   # the 3-step check: where the two Adam formulas coincide
+TORCH = "torch + Adam(fused)"
 
 
-def numpy_train_fn(params, x, labels, adam):
+def numpy_train_fn(params, x, labels, adam, eps=EPS):
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     step = [0]
@@ -31,14 +50,14 @@ def numpy_train_fn(params, x, labels, adam):
     def run():
         step[0] += 1
         _, grads = numpy_step(params, x, labels)
-        adam(params, grads, m, v, None, LR, 0.9, 0.999, 1e-7, step[0], 0.0)
+        adam(params, grads, m, v, None, LR, 0.9, 0.999, eps, step[0], 0.0)
     return run
 
 
-def gpugrad_train_fn(tf, params_np, x_np, labels_np):
+def gpugrad_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
     variables = [tf.Variable(p.copy()) for p in params_np]
     x, labels = tf.constant(x_np), tf.constant(labels_np)
-    opt = tf.optimizers.Adam(LR)
+    opt = tf.optimizers.Adam(LR, epsilon=eps)
     n_layers = len(variables) // 2
     on_gpu = not tf.get_device().startswith("cpu")
 
@@ -56,11 +75,11 @@ def gpugrad_train_fn(tf, params_np, x_np, labels_np):
     return run, variables
 
 
-def torch_train_fn(torch, params_np, x_np, labels_np):
+def torch_train_fn(torch, params_np, x_np, labels_np, eps=EPS):
     import torch.nn.functional as F
     params = [torch.tensor(p.copy(), requires_grad=True) for p in params_np]
     x, labels = torch.tensor(x_np), torch.tensor(labels_np.astype(np.int64))
-    opt = torch.optim.Adam(params, lr=LR, eps=1e-7, fused=True)
+    opt = torch.optim.Adam(params, lr=LR, eps=eps, fused=True)
     n_layers = len(params) // 2
 
     def run():
@@ -74,66 +93,114 @@ def torch_train_fn(torch, params_np, x_np, labels_np):
     return run, params
 
 
-def agreement(tf, torch, params, x, labels, adam):
-    """Three steps of each from the same start; the parameters must agree."""
+def reference_after_3_steps(params, x, labels, adam):
+    """The parameters after three steps of numpy + fused Adam (AGREEMENT_EPS)."""
     reference = [p.copy() for p in params]
-    run = numpy_train_fn(reference, x, labels, adam)
-    others = {"gpugrad": gpugrad_train_fn(tf, params, x, labels)}
-    if torch is not None:
-        others["torch + Adam(fused)"] = torch_train_fn(torch, params, x, labels)
+    run = numpy_train_fn(reference, x, labels, adam, AGREEMENT_EPS)
     for _ in range(3):
         run()
-        for fn, _ in others.values():
-            fn()
-    worst = {}
-    for name, (_, values) in others.items():
-        got = [np.asarray(v.detach().numpy() if hasattr(v, "detach") else v.numpy()) for v in values]
-        worst[name] = max(float(np.max(np.abs(g - r))) / (float(np.max(np.abs(r))) or 1.0)
-                          for g, r in zip(got, reference))
-        status = "ok" if worst[name] < 1e-4 else "MISMATCH"
-        print(f"  {name}: parameters after 3 steps vs numpy + fused Adam: {status} "
-              f"(max |diff| / max |param| = {worst[name]:.1e})")
+    return reference
+
+
+def compare(name, run, values, reference):
+    """Three calls of ``run``, then ``values`` against ``reference``: prints
+    ok or MISMATCH and returns max |diff| / max |param| over the parameters."""
+    for _ in range(3):
+        run()
+    got = [np.asarray(v.detach().numpy() if hasattr(v, "detach") else v.numpy()) for v in values]
+    worst = max(float(np.max(np.abs(g - r))) / (float(np.max(np.abs(r))) or 1.0)
+                for g, r in zip(got, reference))
+    status = "ok" if worst < 1e-4 else "MISMATCH"
+    print(f"  {name}: parameters after 3 steps vs numpy + fused Adam "
+          f"(epsilon {AGREEMENT_EPS:g}): {status} (max |diff| / max |param| = {worst:.1e})")
     return worst
 
 
+def agreement(tf, torch, params, x, labels, reference):
+    """Three steps of gpugrad (and of PyTorch, when given) from the same
+    start as numpy + fused Adam; the parameters must agree."""
+    worst = {"gpugrad": compare("gpugrad", *gpugrad_train_fn(tf, params, x, labels, AGREEMENT_EPS),
+                                reference)}
+    if torch is not None:
+        worst[TORCH] = compare(TORCH, *torch_train_fn(torch, params, x, labels, AGREEMENT_EPS),
+                               reference)
+    return worst
+
+
+def torch_worker(task, arrays):
+    """In the child process: PyTorch's agreement check and timing for one net."""
+    import torch
+    torch.set_num_threads(task["threads"])
+    spec = NETS[task["net"]]
+    params, x, labels = make_data(spec["sizes"], spec["batch"])
+    reference = [arrays[f"p{i}"] for i in range(len(params))]
+    worst = compare(TORCH, *torch_train_fn(torch, params, x, labels, AGREEMENT_EPS), reference)
+    cases = {TORCH: torch_train_fn(torch, params, x, labels)[0]}
+    timed = C.time_all(cases, task["repeats"], task["window"], settle=SETTLE_S)
+    return {"timed": timed, "agreement": {TORCH: worst},
+            "torch_threads": torch.get_num_threads()}
+
+
 def main():
-    args = C.parser(__doc__.splitlines()[0]).parse_args()
+    args = C.parser(__doc__.splitlines()[0], peer_process=True).parse_args()
+    if args.peer_worker:
+        return C.peer_worker(args.peer_worker, torch_worker)
     tf = C.import_gpugrad()
     from gpugrad.backend import kernels
     adam = kernels.load_module("adam", "cpu").adam
-    torch = None if args.no_peers else C.optional("torch")
+    in_process = args.same_process_peers
+    torch = None if args.no_peers or not in_process else C.optional("torch")
+    torch_version = (None if args.no_peers else
+                     getattr(torch, "__version__", None) if in_process else
+                     C.installed_version("torch"))
     env = C.environment(tf)
+    threads = env["numpy_blas_threads"] or 2
     if torch is not None:
-        torch.set_num_threads(env["numpy_blas_threads"] or 2)
-    C.print_environment(env, {"torch": getattr(torch, "__version__", None)})
+        torch.set_num_threads(threads)
+    C.print_environment(env, {"torch": torch_version})
+    if torch_version and not in_process:
+        print(C.peer_process_note("network") + "\n")
     repeats, window = (3, 0.1) if args.quick else (9, 0.5)
-    results = {"environment": env, "nets": {}}
+    results = {"environment": env, "peers_in_own_process": not in_process, "nets": {}}
     for net, spec in NETS.items():
         params, x, labels = make_data(spec["sizes"], spec["batch"])
+        print(f"{net}: {'-'.join(map(str, spec['sizes']))}, batch {spec['batch']}")
         cases = {"numpy + fused Adam": numpy_train_fn([p.copy() for p in params], x, labels, adam)}
         run, variables = gpugrad_train_fn(tf, params, x, labels)
         cases["gpugrad"] = run
         if torch is not None:
-            cases["torch + Adam(fused)"] = torch_train_fn(torch, params, x, labels)[0]
-        agree = agreement(tf, torch, params, x, labels, adam)
+            cases[TORCH] = torch_train_fn(torch, params, x, labels)[0]
+        reference = reference_after_3_steps(params, x, labels, adam)
+        agree = agreement(tf, torch, params, x, labels, reference)
         timed = C.time_all(cases, repeats, window, settle=SETTLE_S)
+        if torch_version and not in_process:
+            peer = C.run_peer_process(
+                __file__, {"net": net, "threads": threads, "repeats": repeats, "window": window},
+                {f"p{i}": p for i, p in enumerate(reference)})
+            if "unavailable" in peer:
+                print(f"  torch does not import in its process ({peer['unavailable']}): "
+                      "column skipped")
+            else:
+                timed.update(peer["timed"])
+                agree.update(peer["agreement"])
+                env["torch_threads"] = peer["torch_threads"]
         C.noise_warning(timed)
         ms = {k: t["median_s"] * 1e3 for k, t in timed.items()}
-        print(f"{net}: {'-'.join(map(str, spec['sizes']))}, batch {spec['batch']}")
         print(C.table(["ms per training step", "median", "min"],
                       [[k, C.fmt(v, 3), C.fmt(timed[k]["min_s"] * 1e3, 3)] for k, v in ms.items()]))
         vs_numpy = ms["gpugrad"] / ms["numpy + fused Adam"]
         line = f"gpugrad / numpy: {vs_numpy:.2f}x"
         if net == "big":
             line += f" (target <= 1.1: {'met' if vs_numpy <= 1.1 else 'missed'})"
-        if "torch + Adam(fused)" in ms:
-            vs_torch = ms["gpugrad"] / ms["torch + Adam(fused)"]
+        if TORCH in ms:
+            vs_torch = ms["gpugrad"] / ms[TORCH]
             line += f"; gpugrad / torch: {vs_torch:.2f}x"
             if net == "small":
                 line += f" (target <= 1: {'met' if vs_torch <= 1 else 'missed'})"
         print(line + "\n")
         results["nets"][net] = {"ms_per_step": ms, "timed": timed,
-                                "max_relative_difference_after_3_steps": agree}
+                                "max_relative_difference_after_3_steps": agree,
+                                "agreement_epsilon": AGREEMENT_EPS}
     if args.json:
         C.write_json(args.json, results)
 
