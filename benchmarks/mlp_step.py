@@ -14,6 +14,9 @@ Measured, in ms per step:
                       tf.nn.sparse_softmax_cross_entropy_with_logits, under a
                       GradientTape; tape.gradient(loss, [W1, b1, W2, b2, ...])
     gpugrad (bias_add) the same with tf.nn.bias_add(tf.matmul(h, W), b)
+    gpugrad graph     the (+ b) step in graph mode: placeholders, tf.gradients,
+                      built once; one Session.run per step (target: faster
+                      than the eager step, for both nets)
     torch             h @ W + b, relu, F.cross_entropy, torch.autograd.grad,
                       with torch.set_num_threads(numpy's BLAS threads), in a
                       child process of its own -- if torch is installed
@@ -129,6 +132,33 @@ def gpugrad_step_fn(tf, params_np, x_np, labels_np, bias_add):
             loss.backend.synchronize()
         return loss, grads
 
+    return step
+
+
+def gpugrad_graph_step_fn(tf, params_np, x_np, labels_np):
+    """The same step in graph mode: built once (placeholders with an unknown
+    batch, as TensorFlow 1 code writes them), then one ``sess.run`` per step
+    fetching the loss and every gradient."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, x_np.shape[1]], name="x")
+        labels = tf.placeholder(tf.int32, [None], name="labels")
+        variables = [tf.Variable(p) for p in params_np]
+        n_layers = len(variables) // 2
+        h = x
+        for i in range(n_layers):
+            z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
+            h = tf.nn.relu(z) if i < n_layers - 1 else z
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        grads = tf.gradients(loss, variables)
+        graph.finalize()
+    sess = tf.Session(graph=graph)
+    sess.run([v.initializer for v in variables])
+    fetches, feed = [loss, grads], {x: x_np, labels: labels_np}
+
+    def step():
+        return sess.run(fetches, feed)
     return step
 
 
@@ -250,6 +280,10 @@ def main(argv=None):
             name = f"{label} ({device})"
             agree[name] = check(name, *fn(), ref_loss, ref_grads)[0]
             cases[name] = fn
+        fn = gpugrad_graph_step_fn(tf, params, x, labels)
+        name = f"gpugrad graph, sess.run ({device})"
+        agree[name] = check(name, *fn(), ref_loss, ref_grads)[0]
+        cases[name] = fn
         if torch is not None:
             fn, name, agree[name] = torch_checked_step(torch, params, x, labels, torch_device)
             cases[name] = fn
@@ -302,6 +336,8 @@ def main(argv=None):
                 s[f"{k} - numpy, us per step"] = (ms[k] - numpy_ms) * 1e3
         if torch_name in ms:
             s["torch / numpy"] = C.ratio(ms[torch_name], numpy_ms)
+        s["gpugrad graph / gpugrad eager (+ b)"] = C.ratio(
+            ms[f"gpugrad graph, sess.run ({device})"], ms[f"gpugrad (+ b) ({device})"])
         summary[n] = s
     for key in summary["big"]:
         is_us = key.endswith("us per step")
@@ -310,6 +346,9 @@ def main(argv=None):
         verdict = "-"
         if target != "-" and summary["big"][key] is not None:
             verdict = "met" if summary["big"][key] <= TARGET_BIG_VS_NUMPY else "missed"
+        if key.startswith("gpugrad graph /"):
+            target = "< 1 (both)"
+            verdict = "met" if all((summary[n][key] or 9) < 1 for n in NETS) else "missed"
         ratio_rows.append([key] + [C.fmt(summary[n].get(key), 0 if is_us else 2,
                                          "" if is_us else "x") for n in NETS]
                           + [target, verdict])

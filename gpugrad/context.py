@@ -8,6 +8,9 @@ should add a node to a graph instead; the graph layer pushes and pops.
 import functools
 
 building = []
+#: while a list, every eager op run is appended to it as (op, inputs, params,
+#: result): the graph layer records gradient rules this way to replay them
+op_log = None
 
 
 def current_graph():

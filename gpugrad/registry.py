@@ -131,4 +131,6 @@ def bind(op, inputs, params):
         result = tuple([Tensor(o, backend) for o in out])
     if _recording and op.differentiable:
         record(op, inputs, result, params)
+    if context.op_log is not None:
+        context.op_log.append((op, inputs, params, result))
     return result

@@ -542,15 +542,18 @@ class Graph:
         return nest.pack_sequence_as(template, list(outputs))
 
 
-    def _function_node(self, type_name, call, inputs, specs, differentiable, name=None):
+    def _function_node(self, type_name, call, inputs, specs, differentiable, name=None,
+                       kernel=None):
         """A node running ``call`` (Tensors in, a list of Tensors out) eagerly
-        on the session's device. Its gradient comes from a tape at run time."""
-        def kernel(run, arrays):
-            backend = run.backend
-            with _backends.device(backend):
-                outs = call(*[Tensor(a, backend) for a in arrays])
-            return [o._data if o._backend is backend else backend.asarray(o.numpy())
-                    for o in outs]
+        on the session's device (or ``kernel``, arrays in and out, when given).
+        Its gradient comes from a tape at run time."""
+        if kernel is None:
+            def kernel(run, arrays):
+                backend = run.backend
+                with _backends.device(backend):
+                    outs = call(*[Tensor(a, backend) for a in arrays])
+                return [o._data if o._backend is backend else backend.asarray(o.numpy())
+                        for o in outs]
 
         node = self._create_op(type_name, inputs, specs, kernel, name=name)
         node._fn = call

@@ -9,9 +9,13 @@ mean over a batch of None rows divides by the fed batch size).
 
 A gradient node is a function node, so it is itself differentiable: its
 gradient re-runs it under a tape. ``gradients`` of ``gradients`` works.
+Once it has run for a given input signature, a gradient node replays the
+registry ops its rule used, without the rule's Python (``_Replayed``).
 """
+from .. import backend as _backends
 from .. import context, nest
 from ..tape import GradientTape, UnconnectedGradients
+from ..tensor import Tensor
 from .core import GraphTensor
 
 
@@ -141,6 +145,111 @@ def _gradient_node(graph, op, needed, out_grads):
             return [zeros_like(ins[i]) if r is None else r for i, r in zip(needed, got)]
 
     specs = [(op.inputs[i].shape, op.inputs[i].dtype) for i in needed]
+    kernel = _Replayed(call).kernel if rule is not None else None
     node = graph._function_node(op.type + "Grad", call, inputs, specs, True,
-                                name=op.name + "_grad")
+                                name=op.name + "_grad", kernel=kernel)
     return node.outputs
+
+
+class _Unreplayable(Exception):
+    pass
+
+
+class _Replayed:
+    """A gradient rule run once per input signature, then replayed.
+
+    The first run of a signature (the shapes and dtypes of the arrays, the
+    device) calls the rule on Tensors, as the tape would, and logs the
+    registry ops it binds. Later runs with that signature call those ops'
+    forwards directly on arrays: the same arithmetic, without the rule's
+    Python (wrappers, broadcasting bookkeeping, Tensor objects). Rules only
+    look at shapes and dtypes, which the signature fixes; to be sure, the
+    first replay is compared bit for bit with the rule, and a rule whose
+    replay differs (one that computes outside the registry, or reads values)
+    is never replayed again. Nor is one whose result aliases an input
+    outside the log.
+    """
+
+    def __init__(self, call):
+        self.call = call
+        self.programs = {}      # signature -> program, or False: never replay
+        self.verified = set()   # signatures whose program matched the rule once
+
+    def kernel(self, run, arrays):
+        backend = run.backend
+        key = (backend, tuple([(a.shape, a.dtype) for a in arrays]))
+        program = self.programs.get(key)
+        if program and key in self.verified:
+            return program(backend, arrays)
+        if program:   # its first replay: checked against the rule, bit for bit
+            replayed = program(backend, arrays)
+            expected = self._run_rule(backend, arrays, [])
+            xp = backend.xp
+            if all(r.shape == e.shape and r.dtype == e.dtype and
+                   bool(xp.array_equal(r, e, equal_nan=r.dtype.kind in "fc"))
+                   for r, e in zip(replayed, expected)):
+                self.verified.add(key)
+            else:
+                self.programs[key] = False
+            return expected
+        log = []
+        outs = self._run_rule(backend, arrays, log, tensors_out=True)
+        if program is None:
+            try:
+                self.programs[key] = _compile(log, outs[0], outs[1], backend)
+            except _Unreplayable:
+                self.programs[key] = False
+        return [o._data for o in outs[1]]
+
+    def _run_rule(self, backend, arrays, log, tensors_out=False):
+        tensors = [Tensor(a, backend) for a in arrays]
+        saved = context.op_log
+        context.op_log = log
+        try:
+            with _backends.device(backend):
+                outs = self.call(*tensors)
+        finally:
+            context.op_log = saved
+        return (tensors, outs) if tensors_out else [o._data for o in outs]
+
+
+def _compile(log, inputs, outs, backend):
+    slot = {id(t): i for i, t in enumerate(inputs)}
+    arrays = [t._data for t in inputs]
+    may_share = backend.xp.may_share_memory
+
+    def ref(t):
+        i = slot.get(id(t))
+        if i is not None:
+            return i
+        if t._backend is not backend or any(may_share(t._data, a) for a in arrays):
+            raise _Unreplayable
+        return (t._data,)                 # a constant of this signature
+
+    steps, n = [], len(inputs)
+    for op, ins, params, result in log:
+        refs = [ref(t) for t in ins]
+        results = result if type(result) is tuple else (result,)
+        out_slots = list(range(n, n + len(results)))
+        for o, k in zip(results, out_slots):
+            slot[id(o)] = k
+        n += len(results)
+        steps.append((op.forward, op.pass_backend, refs, params,
+                      out_slots if op.num_outputs != 1 else out_slots[0]))
+    out_refs = [ref(o) for o in outs]
+    padding = [None] * (n - len(inputs))
+
+    def program(backend, arrays):
+        vals = list(arrays)
+        vals.extend(padding)
+        xp = backend.xp
+        for forward, pass_backend, refs, params, out in steps:
+            args = [vals[r] if type(r) is int else r[0] for r in refs]
+            result = forward(backend if pass_backend else xp, *args, **params)
+            if type(out) is int:
+                vals[out] = result
+            else:
+                for k, r in zip(out, result):
+                    vals[k] = r
+        return [vals[r] if type(r) is int else r[0] for r in out_refs]
+    return program
