@@ -34,7 +34,8 @@ class eager_scope:
         return False
 
 
-def graph_function(type_name, differentiable=True, unknown_shapes_only=False):
+def graph_function(type_name, differentiable=True, unknown_shapes_only=False,
+                   retry_unknown=False):
     """Make ``fn`` (Tensors in, Tensors out) a single node when a graph is
     being built: the node calls ``fn`` eagerly each time a Session runs it.
 
@@ -45,13 +46,24 @@ def graph_function(type_name, differentiable=True, unknown_shapes_only=False):
     (``expand_dims`` reshapes to a computed shape), which is exact as long
     as every dimension is known when the graph is built. In eager mode the
     call goes straight to ``fn``.
+
+    ``retry_unknown`` builds ``fn``'s ops directly and falls back to one
+    node only when that fails on an input with unknown dimensions: for
+    wrappers that check shapes (``bias_add``, ``concat``), whose checks
+    see stand-in sizes for the unknown dimensions.
     """
     def wrap(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             graph = building[-1] if building else None
-            if graph is None or unknown_shapes_only and not _any_unknown(args, kwargs):
+            if graph is None or (unknown_shapes_only or retry_unknown) and \
+                    not _any_unknown(args, kwargs):
                 return fn(*args, **kwargs)
+            if retry_unknown:
+                try:
+                    return fn(*args, **kwargs)
+                except (ValueError, TypeError, IndexError):
+                    pass        # a check that saw a stand-in size: decide at run time
             return graph._call_function(type_name, fn, args, kwargs, differentiable)
         wrapper.eager = fn
         return wrapper

@@ -96,6 +96,7 @@ _reshape = defop("reshape")(lambda xp, x, shape: xp.reshape(x, shape))
 defvjp(_reshape, lambda ans, x, shape: (lambda g, s=shape_of(x): reshape(g, s)))
 
 
+@context.graph_function("Reshape", retry_unknown=True)
 def reshape(tensor_, shape, name=None):
     x = tensor(tensor_)
     shape = _dims(shape)
@@ -162,6 +163,7 @@ _broadcast_to = defop("broadcast_to")(lambda xp, x, shape: xp.broadcast_to(x, sh
 defvjp(_broadcast_to, lambda ans, x, shape: (lambda g, s=shape_of(x): unbroadcast(g, s)))
 
 
+@context.graph_function("BroadcastTo", retry_unknown=True)
 def broadcast_to(input, shape, name=None):
     x = tensor(input)
     shape = _dims(shape)
@@ -196,6 +198,7 @@ def reduce_sum_(x, axes):
 defvjp(_tile, _tile_vjp)
 
 
+@context.graph_function("Tile", retry_unknown=True)
 def tile(input, multiples, name=None):
     x = tensor(input)
     multiples = _dims(multiples)
@@ -222,6 +225,7 @@ def _same_dtype(xs, opname):
                                        f"{[t.dtype.name for t in xs]}")
 
 
+@context.graph_function("ConcatV2", retry_unknown=True)
 def concat(values, axis, name="concat"):
     xs = [tensor(v) for v in values]
     _same_dtype(xs, "concat")
@@ -235,6 +239,7 @@ _stack = defop("stack")(lambda xp, *xs, axis: xp.stack(xs, axis=axis))
 defvjp_all(_stack, lambda ans, *xs, axis: (lambda g: unstack(g, axis=axis)))
 
 
+@context.graph_function("Pack", retry_unknown=True)
 def stack(values, axis=0, name="stack"):
     xs = [tensor(v) for v in values]
     _same_dtype(xs, "stack")
@@ -366,6 +371,7 @@ defvjp(_gather_grad, lambda ans, g, i, axis, shape: (lambda gg: bind(_gather, (g
        None)
 
 
+@context.graph_function("GatherV2", retry_unknown=True)
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
     """Slices of params along ``axis`` at ``indices``; repeated indices add up
     in the gradient."""
@@ -397,6 +403,7 @@ defvjp(_gather_nd_grad, lambda ans, g, i, shape: (lambda gg: bind(_gather_nd, (g
        None)
 
 
+@context.graph_function("GatherNd", retry_unknown=True)
 def gather_nd(params, indices, batch_dims=0, name=None):
     p = tensor(params)
     i = tensor(indices)
@@ -413,6 +420,7 @@ defvjp(_pad, lambda ans, x, paddings, value: (lambda g: getitem(g, tuple(
     slice(lo, lo + d) for (lo, hi), d in zip(paddings, shape_of(x))))))
 
 
+@context.graph_function("Pad", retry_unknown=True)
 def pad(tensor_, paddings, mode="CONSTANT", constant_values=0, name=None):
     """Pad each dimension by [before, after]; modes CONSTANT, REFLECT, SYMMETRIC."""
     x = tensor(tensor_)

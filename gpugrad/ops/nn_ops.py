@@ -306,6 +306,7 @@ def _xent_grad_dg(ans, logits, labels, g):
 defvjp(_sparse_xent_grad, _xent_grad_dlogits, None, _xent_grad_dg)
 
 
+@context.graph_function("SparseSoftmaxCrossEntropyWithLogits", retry_unknown=True)
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
     """-log softmax(logits)[label] per example; labels are class indices."""
     logits = tensor(logits)
@@ -371,6 +372,7 @@ defvjp(_bias_add_grad, lambda ans, g, axis: (lambda gg, s=shape_of(g): A.broadca
     A.reshape(gg, [-1 if i == axis else 1 for i in range(len(s))]), s)))
 
 
+@context.graph_function("BiasAdd", retry_unknown=True)
 def bias_add(value, bias, data_format=None, name=None):
     """value + bias along the channel axis (last, or 1 for 'NC...' formats)."""
     x = tensor(value)
