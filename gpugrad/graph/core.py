@@ -66,8 +66,8 @@ def _call_site():
 class Operation:
     """A node: its type, inputs, outputs, control inputs and kernel."""
     __slots__ = ("graph", "name", "type", "inputs", "outputs", "control_inputs", "attrs",
-                 "_index", "_kernel", "_site", "_fn", "_registry_op", "_differentiable",
-                 "__weakref__")
+                 "shape_inputs", "_index", "_kernel", "_site", "_fn", "_registry_op",
+                 "_differentiable", "__weakref__")
 
     def __init__(self, graph, name, type_, inputs, control_inputs, kernel, attrs, site):
         self.graph = graph
@@ -76,6 +76,7 @@ class Operation:
         self.inputs = tuple(inputs)
         self.control_inputs = tuple(control_inputs)
         self.outputs = ()
+        self.shape_inputs = ()       # tensors whose shape and dtype, not value, it needs
         self.attrs = attrs or {}
         self._index = len(graph._ops)
         self._kernel = kernel
@@ -397,7 +398,7 @@ class Graph:
 
     # --------------------------------------------------------- building ops
     def _create_op(self, type_, inputs, out_specs, kernel, name=None, attrs=None,
-                   control_inputs=None, exact_name=False):
+                   control_inputs=None, exact_name=False, shape_inputs=()):
         """Add an op; ``out_specs`` is a list of (shape, dtype)."""
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
@@ -409,6 +410,7 @@ class Graph:
             full = self.unique_name(name or user_name or type_)
         control = self._current_control() if control_inputs is None else list(control_inputs)
         op = Operation(self, full, type_, inputs, control, kernel, attrs, site)
+        op.shape_inputs = tuple(shape_inputs)
         op.outputs = tuple(GraphTensor(op, i, shape, dtype)
                            for i, (shape, dtype) in enumerate(out_specs))
         self._ops.append(op)
@@ -543,7 +545,7 @@ class Graph:
 
 
     def _function_node(self, type_name, call, inputs, specs, differentiable, name=None,
-                       kernel=None):
+                       kernel=None, shape_inputs=()):
         """A node running ``call`` (Tensors in, a list of Tensors out) eagerly
         on the session's device (or ``kernel``, arrays in and out, when given).
         Its gradient comes from a tape at run time."""
@@ -555,7 +557,8 @@ class Graph:
                 return [o._data if o._backend is backend else backend.asarray(o.numpy())
                         for o in outs]
 
-        node = self._create_op(type_name, inputs, specs, kernel, name=name)
+        node = self._create_op(type_name, inputs, specs, kernel, name=name,
+                               shape_inputs=shape_inputs)
         node._fn = call
         node._differentiable = differentiable
         return node
@@ -589,6 +592,27 @@ def _unfed(run, args):  # never planned: the session reports the missing feed
 
 def _pass_through(run, args):
     return args
+
+
+class ShapeOnly:
+    """What a kernel gets for a shape input: the shape and dtype of a value
+    the session did not keep (a gradient rule that reads only shapes)."""
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, array):
+        self.shape = array.shape
+        self.dtype = array.dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
 
 
 def _keep_values(node, values):

@@ -12,11 +12,16 @@ gradient re-runs it under a tape. ``gradients`` of ``gradients`` works.
 Once it has run for a given input signature, a gradient node replays the
 registry ops its rule used, without the rule's Python (``_Replayed``).
 """
+import functools
+import types
+
 from .. import backend as _backends
 from .. import context, nest
+from ..dtypes import DType
+from ..registry import Op
 from ..tape import GradientTape, UnconnectedGradients
 from ..tensor import Tensor
-from .core import GraphTensor
+from .core import GraphTensor, ShapeOnly
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
@@ -115,12 +120,25 @@ def _gradient_node(graph, op, needed, out_grads):
         return gs[0] if n_out == 1 else tuple(gs)
 
     if rule is not None:
-        inputs = list(op.inputs) + list(op.outputs) + given
+        both = list(op.inputs) + list(op.outputs)
+        used = _values_used(rule, params, op, needed)
+        # the values the rule's closures hold are inputs; the others only
+        # lend their shape, so the session can free them after the forward
+        values = [t for i, t in enumerate(both) if i in used]
+        shaped = [t for i, t in enumerate(both) if i not in used]
+        order = [i for i in range(len(both)) if i in used] + \
+                [i for i in range(len(both)) if i not in used]
+        n_values, n_given = len(values), len(given)
+        inputs, shape_inputs = values + given, shaped
 
         def call(*tensors):
-            ins, outs = tensors[:n_in], tensors[n_in:n_in + n_out]
+            full = [None] * len(both)
+            ordered = tensors[:n_values] + tensors[n_values + n_given:]
+            for i, t in zip(order, ordered):
+                full[i] = t
+            ins, outs = full[:n_in], full[n_in:]
             ans = outs[0] if n_out == 1 else tuple(outs)
-            g = incoming(tensors[n_in + n_out:])
+            g = incoming(tensors[n_values:n_values + n_given])
             if rule.vjp_all is not None:
                 got = rule.vjp_all(ans, *ins, **params)(g)
                 got = [got[i] for i in needed]
@@ -129,16 +147,18 @@ def _gradient_node(graph, op, needed, out_grads):
             return [zeros_like(ins[i]) if r is None else r for i, r in zip(needed, got)]
     else:
         inputs = list(op.inputs) + given
+        shape_inputs = list(op.shape_inputs)     # handed on to the forward
         forward = op._fn
+        n_given = len(given)
 
         def call(*tensors):
             ins = tensors[:n_in]
-            g = incoming(tensors[n_in:])
+            g = incoming(tensors[n_in:n_in + n_given])
             gs = list(g) if n_out != 1 else [g]
             with GradientTape(watch_accessed_variables=False) as tape:
                 for t in ins:
                     tape.watch(t)
-                outs = forward(*ins)
+                outs = forward(*ins, *tensors[n_in + n_given:])
             pairs = [(o, gi) for o, gi in zip(outs, gs) if gi is not None]
             got = tape.gradient([o for o, _ in pairs], [ins[i] for i in needed],
                                 output_gradients=[gi for _, gi in pairs])
@@ -147,8 +167,83 @@ def _gradient_node(graph, op, needed, out_grads):
     specs = [(op.inputs[i].shape, op.inputs[i].dtype) for i in needed]
     kernel = _Replayed(call).kernel if rule is not None else None
     node = graph._function_node(op.type + "Grad", call, inputs, specs, True,
-                                name=op.name + "_grad", kernel=kernel)
+                                name=op.name + "_grad", kernel=kernel,
+                                shape_inputs=shape_inputs)
     return node.outputs
+
+
+def _values_used(rule, params, op, needed):
+    """Which of ``op``'s inputs and outputs (indices into inputs + outputs)
+    the gradient rule keeps a reference to, found by calling the rule's
+    makers on stand-ins while the graph is built and following what their
+    closures hold. Everything, when that cannot be told for sure."""
+    everything = set(range(len(op.inputs) + len(op.outputs)))
+    if any(t.shape.rank is None for t in op.inputs + op.outputs):
+        return everything
+    cpu = _backends.cpu()
+    stand = [Tensor(t._standin(0), cpu) for t in op.inputs + op.outputs]
+    ins, outs = stand[:len(op.inputs)], stand[len(op.inputs):]
+    ans = outs[0] if len(outs) == 1 else tuple(outs)
+    log, saved = [], context.op_log
+    context.op_log = log
+    try:
+        with context.eager_scope():
+            if rule.vjp_all is not None:
+                closures = [rule.vjp_all(ans, *ins, **params)]
+            else:
+                closures = [rule.vjp_makers[i](ans, *ins, **params) for i in needed]
+    except Exception:
+        return everything
+    finally:
+        context.op_log = saved
+    if log:     # the maker computed from its inputs already: keep them all
+        return everything
+    found = set()
+    try:
+        _captured(closures, found, set())
+    except _Opaque:
+        return everything
+    return {i for i, t in enumerate(stand) if id(t) in found}
+
+
+class _Opaque(Exception):
+    pass
+
+
+_PLAIN = (int, float, complex, str, bytes, bool, type(None), type, range, slice)
+
+
+def _captured(obj, found, seen):
+    """Collect the ids of the Tensors reachable from ``obj`` (closures,
+    defaults, containers); raise _Opaque on anything that could hide one."""
+    if id(obj) in seen or isinstance(obj, _PLAIN):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, Tensor):
+        found.add(id(obj))
+    elif isinstance(obj, (tuple, list, set, frozenset)):
+        for item in obj:
+            _captured(item, found, seen)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _captured(item, found, seen)
+    elif isinstance(obj, types.FunctionType):
+        for cell in obj.__closure__ or ():
+            try:
+                _captured(cell.cell_contents, found, seen)
+            except ValueError:      # an empty cell
+                pass
+        _captured(obj.__defaults__, found, seen)
+        _captured(obj.__kwdefaults__, found, seen)
+    elif isinstance(obj, functools.partial):
+        _captured((obj.func, obj.args, obj.keywords), found, seen)
+    elif isinstance(obj, types.MethodType):
+        _captured((obj.__self__, obj.__func__), found, seen)
+    elif isinstance(obj, (types.BuiltinFunctionType, DType, Op)) or \
+            type(obj).__module__.split(".")[0] in ("numpy", "cupy"):
+        return          # functions of C, dtypes, registry ops, array dtypes
+    else:
+        raise _Opaque(type(obj))
 
 
 class _Unreplayable(Exception):
@@ -215,7 +310,7 @@ class _Replayed:
 
 def _compile(log, inputs, outs, backend):
     slot = {id(t): i for i, t in enumerate(inputs)}
-    arrays = [t._data for t in inputs]
+    arrays = [t._data for t in inputs if not isinstance(t._data, ShapeOnly)]
     may_share = backend.xp.may_share_memory
 
     def ref(t):

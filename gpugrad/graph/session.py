@@ -6,7 +6,9 @@ set, so a training loop pays for planning once. A plan is a flat list of
 steps over numbered value slots; each step says which slots die after it,
 and the step drops them there. An intermediate is released right after its
 last use, so the device allocator (CuPy's pool, the C heap) hands its memory
-to the next op: peak memory is the live set, not the whole graph.
+to the next op: peak memory is the live set, not the whole graph. An
+elementwise op whose input dies at that op (add after matmul, relu after
+add) writes its result into that input's buffer instead of a new one.
 
 Variable values live in the session (``state``), so two sessions on one
 graph hold separate values, as in TensorFlow 1.
@@ -18,7 +20,7 @@ from .. import context, nest
 from ..errors import InvalidArgumentError, OpError
 from ..tensor import Tensor
 from ..variable import Variable
-from .core import GraphTensor, Operation, get_default_graph
+from .core import GraphTensor, Operation, ShapeOnly, get_default_graph
 
 _default_sessions = threading.local()
 
@@ -64,9 +66,10 @@ class _Run:
 
 
 class _Plan:
-    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots")
+    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "watched_feeds")
 
     def __init__(self, steps, n_slots, feed_slots, fetch_slots):
+        self.watched_feeds = ()
         self.steps = steps
         self.n_slots = n_slots
         self.feed_slots = feed_slots
@@ -220,6 +223,7 @@ class Session:
                 continue
             needed[id(op)] = op
             stack.extend(t._op for t in op.inputs if id(t) not in fed_ids)
+            stack.extend(t._op for t in op.shape_inputs if id(t) not in fed_ids)
             stack.extend(op.control_inputs)
         ops = sorted(needed.values(), key=lambda op: op._index)
         for op in ops:
@@ -241,26 +245,43 @@ class Session:
             fetch_slots.append(None if isinstance(t, Operation) else slot_of(t))
         raw = []
         last_use = {}
+        watched = set()      # slots whose shape a later op needs (not their value)
         junk = len(slot) + len(targets) + sum(len(op.outputs) for op in ops) + len(fed)
         for i, op in enumerate(ops):
             ins = [slot_of(t) for t in op.inputs]
+            shape_ins = [slot_of(t) for t in op.shape_inputs]
+            watched.update(shape_ins)
             # an op runs for its other outputs: a fed one keeps the fed value
             outs = [junk if id(t) in fed_ids else slot_of(t) for t in op.outputs]
             for s in ins:
                 last_use[s] = i
-            raw.append((op, ins, outs))
+            raw.append((op, ins, outs, shape_ins))
         keep = set(s for s in fetch_slots if s is not None)
+        fed_slots = set(feed_slots)
+        producer = {}
+        for op, ins, outs, shape_ins in raw:
+            for s in outs:
+                producer[s] = op
         steps = []
-        for i, (op, ins, outs) in enumerate(raw):
+        for i, (op, ins, outs, shape_ins) in enumerate(raw):
             dies = [s for s in set(ins) | set(outs)
                     if s not in keep and s != junk and last_use.get(s, i) <= i]
-            steps.append((op._kernel, tuple(ins), tuple(outs), tuple(dies), op))
-        return _Plan(steps, max(len(slot), junk + 1), feed_slots, fetch_slots)
+            watch = tuple(s for s in outs if s in watched)
+            kernel = op._kernel
+            reuse = _reusable_input(op, ins, dies, producer, fed_slots | keep)
+            if reuse is not None:
+                kernel = _in_place_kernel(op, reuse)
+            steps.append((kernel, tuple(ins), tuple(outs), tuple(dies), op,
+                          tuple(shape_ins), watch))
+        plan = _Plan(steps, max(len(slot), junk + 1), feed_slots, fetch_slots)
+        plan.watched_feeds = tuple(s for s in feed_slots if s in watched)
+        return plan
 
     def _execute(self, plan, feed_values):
         vals = [None] * plan.n_slots
         for s, v in zip(plan.feed_slots, feed_values):
             vals[s] = v
+        shapes = {s: ShapeOnly(vals[s]) for s in plan.watched_feeds}
         run = _Run(self)
         op = args = None
         context.building.append(None)       # kernels run eagerly
@@ -268,11 +289,15 @@ class Session:
         if scope is not None:
             scope.__enter__()
         try:
-            for kernel, ins, outs, dies, op in plan.steps:
+            for kernel, ins, outs, dies, op, shape_ins, watch in plan.steps:
                 args = [vals[s] for s in ins]
+                if shape_ins:
+                    args.extend([shapes[s] for s in shape_ins])
                 res = kernel(run, args)
                 for s, r in zip(outs, res):
                     vals[s] = r
+                for s in watch:
+                    shapes[s] = ShapeOnly(vals[s])
                 for s in dies:
                     vals[s] = None
         except Exception as exc:
@@ -297,6 +322,57 @@ class Session:
     def _load(self, variable, value):
         array = self._feed_value(variable._graph_op.outputs[0], value)
         self._state[variable._key] = array
+
+
+# --------------------------------------------------------- buffer reuse
+#: elementwise ops that can write into a dying input: the ufunc, and which
+#: argument positions may be overwritten (both, where the op commutes)
+_IN_PLACE = {"add": ("add", (0, 1)), "subtract": ("subtract", (0,)),
+             "multiply": ("multiply", (0, 1)), "relu": ("maximum", (0,))}
+#: ops whose result is always a new array (not a view of an input)
+_FRESH = {"matmul", "add", "subtract", "multiply", "relu", "bias_add"}
+
+
+def _reusable_input(op, ins, dies, producer, pinned):
+    """The position of an input whose buffer ``op`` may overwrite: it dies
+    here, a fresh-array op of this run made it, and the output has its
+    shape whatever the unknown dimensions turn out to be."""
+    rule = op._registry_op
+    if rule is None or rule.name not in _IN_PLACE or op.attrs:
+        return None
+    out = op.outputs[0]
+    for k in _IN_PLACE[rule.name][1]:
+        if k >= len(ins):
+            continue
+        s, t = ins[k], op.inputs[k]
+        maker = producer.get(s)
+        if s not in dies or s in pinned or ins.count(s) > 1 or maker is None or \
+                maker._registry_op is None or maker._registry_op.name not in _FRESH:
+            continue
+        others = [x for j, x in enumerate(op.inputs) if j != k]
+        if t.shape.rank is None or out.shape.rank is None or tuple(t.shape) != tuple(out.shape):
+            continue
+        if any(o.shape.rank is None or not o.shape.is_fully_defined() for o in others):
+            continue
+        if t.dtype is not out.dtype:
+            continue
+        return k
+    return None
+
+
+def _in_place_kernel(op, k):
+    ufunc_name = _IN_PLACE[op._registry_op.name][0]
+    fallback = op._kernel
+
+    def kernel(run, args):
+        target = args[k]
+        if not isinstance(target, run.xp.ndarray) or target.ndim == 0:
+            return fallback(run, args)
+        ufunc = getattr(run.xp, ufunc_name)
+        if len(args) == 1:                       # relu: maximum(x, 0)
+            return (ufunc(target, target.dtype.type(0), out=target),)
+        return (ufunc(args[0], args[1], out=target),)
+    return kernel
 
 
 def _op_error(op, args, exc):

@@ -79,6 +79,12 @@ def shape_of(t):
     return t._data.shape
 
 
+def partly_unknown(t):
+    """True for a graph tensor with dimensions not known until it runs: its
+    ``shape_of`` is a stand-in, not to be compared with a target shape."""
+    return getattr(t, "_symbolic", False) and not t.shape.is_fully_defined()
+
+
 def normalize_axis(axis, ndim, opname="op"):
     if axis is None:
         return None

@@ -8,7 +8,7 @@ from ..registry import defop, defvjp, defvjp_all, bind
 from ..tape import _recording, custom_record
 from .. import context
 from ..tensor import Tensor, _constant as constant
-from ._support import NO_PARAMS, tensor, shape_of, normalize_axis, unbroadcast
+from ._support import NO_PARAMS, tensor, shape_of, normalize_axis, unbroadcast, partly_unknown
 
 
 # ---------------------------------------------------------------- creation
@@ -100,7 +100,7 @@ defvjp(_reshape, lambda ans, x, shape: (lambda g, s=shape_of(x): reshape(g, s)))
 def reshape(tensor_, shape, name=None):
     x = tensor(tensor_)
     shape = _dims(shape)
-    if shape == shape_of(x):
+    if shape == shape_of(x) and not partly_unknown(x):
         return x
     size = math.prod(shape_of(x))
     known = math.prod(d for d in shape if d != -1)
@@ -167,7 +167,7 @@ defvjp(_broadcast_to, lambda ans, x, shape: (lambda g, s=shape_of(x): unbroadcas
 def broadcast_to(input, shape, name=None):
     x = tensor(input)
     shape = _dims(shape)
-    if shape == shape_of(x):
+    if shape == shape_of(x) and not partly_unknown(x):
         return x
     _broadcast_shape(shape_of(x), shape, "broadcast_to")
     return bind(_broadcast_to, (x,), {"shape": shape})
