@@ -383,3 +383,41 @@ def test_a_variable_assigned_from_a_feed_does_not_share_the_callers_array(graph)
         got = sess.run(c)
         got[0] = 100.0
         assert sess.run(c).tolist() == [1.0, 2.0]
+
+
+# ------------------------------------------------------------- buffer reuse
+def test_gradient_nodes_keep_only_the_values_their_rule_needs(graph):
+    """Backward through 20 ops over 8 MB arrays holds a handful of them (the
+    feed's copy, the forward's last value, the gradients in flight), not the
+    20 forward values: ``h * 2 + 1`` needs none of them for its gradient."""
+    x = gg.placeholder(gg.float32, [2_000_000])
+    h = x
+    for _ in range(10):
+        h = h * 2.0 + 1.0
+    (grad,) = gg.gradients(gg.reduce_sum(h), [x])
+    data = np.zeros(2_000_000, np.float32)
+    sess = gg.Session(device="cpu")
+    sess.run(grad, {x: data})
+    tracemalloc.start()
+    try:
+        out = sess.run(grad, {x: data})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out[0] == 2.0 ** 10
+    assert peak < 8 * data.nbytes, f"peak {peak / 1e6:.0f} MB for 8 MB arrays"
+
+
+def test_in_place_reuse_never_touches_feeds_or_fetched_values(graph):
+    x = gg.placeholder(gg.float32, [3])
+    w = gg.Variable([[1.0, 2.0, 3.0]])
+    z = gg.matmul(gg.reshape(x, [1, 3]), w, transpose_b=True)   # a fresh array
+    a = z + 1.0          # may write into z: z dies here unless fetched
+    r = gg.nn.relu(a - 10.0)
+    data = np.array([1.0, 2.0, 3.0], np.float32)
+    with gg.Session() as sess:
+        sess.run(w.initializer)
+        z_value, a_value, r_value = sess.run([z, a, r], {x: data})
+        assert (z_value.item(), a_value.item(), r_value.item()) == (14.0, 15.0, 5.0)
+        assert sess.run(r, {x: data}).item() == 5.0
+    assert data.tolist() == [1.0, 2.0, 3.0]
