@@ -61,6 +61,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         for y, seed in zip(ys, seeds):
             if id(y) not in reach or not y.dtype.is_floating:
                 continue
+            if seed is None and y.shape.is_fully_defined():     # a constant of ones
+                from ..ops.array_ops import ones
+                seed = graph._as_graph_tensor(ones(list(y.shape), y.dtype))
             seed = ones_like(y) if seed is None else graph._as_graph_tensor(seed)
             grads.setdefault(id(y), []).append(seed)
         for op in reversed(between):

@@ -56,13 +56,14 @@ class _DefaultSession:
 
 class _Run:
     """What kernels see: the session, its device and its variable state."""
-    __slots__ = ("session", "backend", "xp", "state")
+    __slots__ = ("session", "backend", "xp", "state", "feeds")
 
-    def __init__(self, session):
+    def __init__(self, session, feeds):
         self.session = session
         self.backend = session._backend
         self.xp = session._backend.xp
         self.state = session._state
+        self.feeds = feeds      # the fed arrays: a variable assigned one keeps a copy
 
 
 class _Plan:
@@ -203,10 +204,7 @@ class Session:
         if not tensor.shape.is_compatible_with(array.shape):
             raise ValueError(f"Cannot feed value of shape {tuple(array.shape)} for Tensor "
                              f"{tensor.name}, which has shape {tensor.shape}")
-        device_array = backend.asarray(array)
-        if device_array is value or getattr(device_array, "base", None) is not None:
-            device_array = device_array.copy()   # the caller's own buffer: a variable may keep it
-        return device_array
+        return backend.asarray(array)
 
     # ------------------------------------------------------------- planning
     def _plan(self, targets, fed):
@@ -282,7 +280,7 @@ class Session:
         for s, v in zip(plan.feed_slots, feed_values):
             vals[s] = v
         shapes = {s: ShapeOnly(vals[s]) for s in plan.watched_feeds}
-        run = _Run(self)
+        run = _Run(self, feed_values)
         op = args = None
         context.building.append(None)       # kernels run eagerly
         scope = self._backend.device_scope() if self._backend.scoped else None
@@ -321,6 +319,8 @@ class Session:
 
     def _load(self, variable, value):
         array = self._feed_value(variable._graph_op.outputs[0], value)
+        if array is value or getattr(array, "base", None) is not None:
+            array = array.copy()
         self._state[variable._key] = array
 
 

@@ -84,7 +84,9 @@ class GraphVariable(Variable):
                     f"{how} on variable '{var._name[:-2]}': shape mismatch, the variable has "
                     f"shape {shape} and the value has shape {list(value.shape)}")
             if how == "assign":
-                new = value
+                # a fed array stays the caller's: the variable keeps a copy
+                fed = any(value is f or getattr(value, "base", None) is f for f in run.feeds)
+                new = value.copy() if fed else value
             else:
                 try:
                     old = run.state[key]
