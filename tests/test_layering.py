@@ -36,3 +36,13 @@ def test_only_the_backend_imports_array_libraries():
 def test_the_core_fits_its_line_budget():
     lines = sum(len((PACKAGE / name).read_text().splitlines()) for name in CORE)
     assert lines <= CORE_CEILING, f"core is {lines} lines, over the {CORE_CEILING} ceiling"
+
+
+def test_every_subpackage_is_installed():
+    """pyproject.toml lists packages by hand: a new one must be added there."""
+    import re
+    listed = set(re.findall(r'"(gpugrad[\w.]*)"', (PACKAGE.parent / "pyproject.toml").read_text()))
+    found = {"gpugrad." + ".".join(p.parent.relative_to(PACKAGE).parts)
+             for p in PACKAGE.rglob("__init__.py") if p.parent != PACKAGE}
+    missing = sorted(found - listed - {"gpugrad._kernels"})
+    assert not missing, f"add {missing} to [tool.setuptools] packages in pyproject.toml"
