@@ -41,8 +41,10 @@ def test_the_core_fits_its_line_budget():
 def test_every_subpackage_is_installed():
     """pyproject.toml lists packages by hand: a new one must be added there."""
     import re
-    listed = set(re.findall(r'"(gpugrad[\w.]*)"', (PACKAGE.parent / "pyproject.toml").read_text()))
-    found = {"gpugrad." + ".".join(p.parent.relative_to(PACKAGE).parts)
-             for p in PACKAGE.rglob("__init__.py") if p.parent != PACKAGE}
+    repo = pathlib.Path(__file__).resolve().parents[1]     # the checkout, not site-packages
+    source = repo / "gpugrad"
+    listed = set(re.findall(r'"(gpugrad[\w.]*)"', (repo / "pyproject.toml").read_text()))
+    found = {"gpugrad." + ".".join(p.parent.relative_to(source).parts)
+             for p in source.rglob("__init__.py") if p.parent != source}
     missing = sorted(found - listed - {"gpugrad._kernels"})
     assert not missing, f"add {missing} to [tool.setuptools] packages in pyproject.toml"
