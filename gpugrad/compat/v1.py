@@ -16,7 +16,7 @@ from gpugrad.random import normal as random_normal, uniform as random_uniform  #
 from gpugrad.random import truncated_normal, set_seed as set_random_seed  # noqa: F401
 from gpugrad.graph import GraphVariable as _GraphVariable  # noqa: F401
 
-InteractiveSession = Session
+from gpugrad.graph import InteractiveSession  # noqa: F401
 log = _gg.log
 
 

@@ -8,5 +8,5 @@ from .variables import (GraphVariable, global_variables, trainable_variables,  #
                         variables_initializer, global_variables_initializer,
                         local_variables_initializer, initialize_all_variables)
 from .ops import group, no_op, tuple, is_symbolic  # noqa: F401
-from .session import Session, get_default_session  # noqa: F401
+from .session import Session, InteractiveSession, get_default_session  # noqa: F401
 from .gradients import gradients  # noqa: F401

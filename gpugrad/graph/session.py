@@ -375,6 +375,24 @@ def _in_place_kernel(op, k):
     return kernel
 
 
+class InteractiveSession(Session):
+    """A Session that makes itself the default when made (for shells and
+    notebooks: ``t.eval()`` and ``op.run()`` need no ``with`` block)."""
+
+    def __init__(self, target="", graph=None, config=None, device=None):
+        super().__init__(target, graph, config, device)
+        self._default = self.as_default()
+        self._default.__enter__()
+
+    def close(self):
+        super().close()
+        if self._default is not None:
+            stack = getattr(_default_sessions, "stack", [])
+            if self in stack:
+                stack.remove(self)
+            self._default = None
+
+
 def _op_error(op, args, exc):
     if op is None:
         return exc

@@ -3,6 +3,7 @@
 Each op: a forward against ``xp`` (numpy or CuPy), then its VJP makers,
 written with gpugrad ops so they are themselves differentiable.
 """
+import functools
 import math
 
 from ..dtypes import as_dtype
@@ -314,6 +315,23 @@ def zeros_like_op(x):
 
 
 # ------------------------------------------------------------- reductions
+def _tf1_names(reduction):
+    """Accept TensorFlow 1's spellings too: ``reduction_indices`` for
+    ``axis``, ``keep_dims`` for ``keepdims``."""
+    @functools.wraps(reduction)
+    def wrapper(input_tensor, axis=None, keepdims=False, name=None, reduction_indices=None,
+                keep_dims=None):
+        if reduction_indices is not None:
+            if axis is not None:
+                raise ValueError(f"{reduction.__name__}: pass axis or reduction_indices, "
+                                 f"not both")
+            axis = reduction_indices
+        if keep_dims is not None:
+            keepdims = keep_dims
+        return reduction(input_tensor, axis, keepdims, name)
+    return wrapper
+
+
 def _reduce_args(x, axis, opname):
     x = tensor(x)
     axis = normalize_axis(axis, x.ndim, opname)
@@ -360,6 +378,7 @@ _reduce_sum = defop("reduce_sum")(lambda xp, x, axis, keepdims: xp.sum(x, axis=a
 defvjp(_reduce_sum, lambda ans, x, axis, keepdims: (lambda g: _expand_back(g, x, axis)))
 
 
+@_tf1_names
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_sum")
     return bind(_reduce_sum, (x,), {"axis": axis, "keepdims": bool(keepdims)})
@@ -378,6 +397,7 @@ defvjp(_reduce_mean, lambda ans, x, axis, keepdims:
        (lambda g: _expand_back(g, x, axis, 1.0 / _count(x, axis))))
 
 
+@_tf1_names
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_mean")
     if not x.dtype.is_floating:
@@ -404,21 +424,25 @@ defvjp(_reduce_max, _extremum_vjp)
 defvjp(_reduce_min, _extremum_vjp)
 
 
+@_tf1_names
 def reduce_max(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_max")
     return bind(_reduce_max, (x,), {"axis": axis, "keepdims": bool(keepdims)})
 
 
+@_tf1_names
 def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_min")
     return bind(_reduce_min, (x,), {"axis": axis, "keepdims": bool(keepdims)})
 
 
+@_tf1_names
 def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_any")
     return bind(_reduce_any, (x,), {"axis": axis, "keepdims": bool(keepdims)})
 
 
+@_tf1_names
 def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_all")
     return bind(_reduce_all, (x,), {"axis": axis, "keepdims": bool(keepdims)})
@@ -491,6 +515,7 @@ def _prod_vjp(ans, x, axis, keepdims):
 defvjp(_reduce_prod, _prod_vjp)
 
 
+@_tf1_names
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_prod")
     return bind(_reduce_prod, (x,), {"axis": axis, "keepdims": bool(keepdims)})
@@ -516,15 +541,18 @@ def _logsumexp_vjp(g, ans, x, axis):
     return multiply(reshape(g, keep), divide(e, reduce_sum(e, axis, keepdims=True)))
 
 
+@_tf1_names
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     x, axis = _reduce_args(input_tensor, axis, "reduce_logsumexp")
     return bind(_reduce_logsumexp, (x,), {"axis": axis, "keepdims": bool(keepdims)})
 
 
+@_tf1_names
 def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
     return sqrt(reduce_variance(input_tensor, axis, keepdims))
 
 
+@_tf1_names
 def reduce_variance(input_tensor, axis=None, keepdims=False, name=None):
     x = tensor(input_tensor)
     mean = reduce_mean(x, axis, keepdims=True)
@@ -535,14 +563,17 @@ _argmax = defop("argmax", differentiable=False)(lambda xp, x, axis, dtype: xp.ar
 _argmin = defop("argmin", differentiable=False)(lambda xp, x, axis, dtype: xp.argmin(x, axis=axis).astype(dtype))
 
 
-def argmax(input, axis=None, output_type="int64", name=None):
-    """Index of the largest value along ``axis`` (0 when None, as TensorFlow)."""
+def argmax(input, axis=None, output_type="int64", name=None, dimension=None):
+    """Index of the largest value along ``axis`` (0 when None, as TensorFlow;
+    ``dimension`` is TensorFlow 1's name for it)."""
+    axis = dimension if axis is None else axis
     x = tensor(input)
     return bind(_argmax, (x,), {"axis": normalize_axis(0 if axis is None else axis, x.ndim, "argmax"),
                                 "dtype": as_dtype(output_type).name})
 
 
-def argmin(input, axis=None, output_type="int64", name=None):
+def argmin(input, axis=None, output_type="int64", name=None, dimension=None):
+    axis = dimension if axis is None else axis
     x = tensor(input)
     return bind(_argmin, (x,), {"axis": normalize_axis(0 if axis is None else axis, x.ndim, "argmin"),
                                 "dtype": as_dtype(output_type).name})

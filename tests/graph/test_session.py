@@ -421,3 +421,41 @@ def test_in_place_reuse_never_touches_feeds_or_fetched_values(graph):
         assert (z_value.item(), a_value.item(), r_value.item()) == (14.0, 15.0, 5.0)
         assert sess.run(r, {x: data}).item() == 5.0
     assert data.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_the_tensorflow_1_softmax_tutorial_runs_unchanged():
+    """TensorFlow 1's MNIST-for-beginners code, on separable synthetic data."""
+    import gpugrad as tf
+    tf.reset_default_graph()
+    tf.compat.v1.disable_eager_execution()
+    sess = None
+    try:
+        x = tf.placeholder(tf.float32, [None, 784])
+        W = tf.Variable(tf.zeros([784, 10]))
+        b = tf.Variable(tf.zeros([10]))
+        y = tf.nn.softmax(tf.matmul(x, W) + b)
+        y_ = tf.placeholder(tf.float32, [None, 10])
+        cross_entropy = tf.reduce_mean(-tf.reduce_sum(y_ * tf.log(y), reduction_indices=[1]))
+        train_step = tf.train.GradientDescentOptimizer(0.5).minimize(cross_entropy)
+        sess = tf.InteractiveSession()
+        tf.global_variables_initializer().run()
+        rng = np.random.default_rng(0)
+        centers = rng.standard_normal((10, 784)).astype(np.float32)
+
+        def batch():
+            labels = rng.integers(0, 10, 100)
+            return (centers[labels] + 0.5 * rng.standard_normal((100, 784)).astype(np.float32),
+                    np.eye(10, dtype=np.float32)[labels])
+        for _ in range(20):
+            xs, ys = batch()
+            sess.run(train_step, feed_dict={x: xs, y_: ys})
+        correct = tf.equal(tf.argmax(y, 1), tf.argmax(y_, 1))
+        accuracy = tf.reduce_mean(tf.cast(correct, tf.float32))
+        xs, ys = batch()
+        assert accuracy.eval(feed_dict={x: xs, y_: ys}) > 0.95
+    finally:
+        if sess is not None:
+            sess.close()
+        tf.enable_eager_execution()
+        tf.reset_default_graph()
+    assert gg.get_default_session() is None
