@@ -5,9 +5,11 @@ The 784-1024-1024-10 ReLU MLP at batch 256 and the 64-128-10 one at batch
 the hand-written numpy forward and backward of benchmarks/mlp_step.py
 followed by a fused numba Adam over all parameters (the same kernel gpugrad
 uses, called directly: the floor), and PyTorch eager with
-``torch.optim.Adam(fused=True)`` when installed. Targets, reported and never
-asserted: the big network within 1.1x of the numpy step, the small one no
-slower than PyTorch.
+``torch.optim.Adam(fused=True)`` when installed. gpugrad runs twice: eager
+(GradientTape + apply_gradients) and in graph mode (the step built once with
+placeholders and ``minimize``, one ``Session.run(train_op)`` per step).
+Targets, reported and never asserted: the big network within 1.1x of the
+numpy step, the small one no slower than PyTorch.
 
 PyTorch is timed in a child process of its own (``--same-process-peers``
 times it in this one): its OpenMP workers keep spinning after each op, and in
@@ -40,6 +42,7 @@ LR = 1e-3
 EPS = 1e-7              # timing: the Keras and gpugrad default
 AGREEMENT_EPS = 1e-16   # the 3-step check: where the two Adam formulas coincide
 TORCH = "torch + Adam(fused)"
+GRAPH = "gpugrad graph (sess.run)"
 
 
 def numpy_train_fn(params, x, labels, adam, eps=EPS):
@@ -73,6 +76,41 @@ def gpugrad_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
         if on_gpu:
             loss.backend.synchronize()
     return run, variables
+
+
+def gpugrad_graph_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
+    """The same step in graph mode: built once (placeholders, ``minimize``),
+    one ``Session.run(train_op)`` per step. Returns (run, values) where
+    ``values`` reads the parameters back."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, x_np.shape[1]])
+        labels = tf.placeholder(tf.int32, [None])
+        variables = [tf.Variable(p.copy()) for p in params_np]
+        n_layers = len(variables) // 2
+        h = x
+        for i in range(n_layers):
+            z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
+            h = tf.nn.relu(z) if i < n_layers - 1 else z
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        train = tf.optimizers.Adam(LR, epsilon=eps).minimize(loss)
+        init = tf.global_variables_initializer()
+        graph.finalize()
+    sess = tf.Session(graph=graph)
+    sess.run(init)
+    feed = {x: x_np, labels: labels_np}
+
+    values = [_SessionValue(sess, v) for v in variables]   # what ``compare`` reads
+    return (lambda: sess.run(train, feed)), values
+
+
+class _SessionValue:
+    def __init__(self, sess, variable):
+        self.sess, self.variable = sess, variable
+
+    def numpy(self):
+        return self.sess.run(self.variable)
 
 
 def torch_train_fn(torch, params_np, x_np, labels_np, eps=EPS):
@@ -120,7 +158,9 @@ def agreement(tf, torch, params, x, labels, reference):
     """Three steps of gpugrad (and of PyTorch, when given) from the same
     start as numpy + fused Adam; the parameters must agree."""
     worst = {"gpugrad": compare("gpugrad", *gpugrad_train_fn(tf, params, x, labels, AGREEMENT_EPS),
-                                reference)}
+                                reference),
+             GRAPH: compare(GRAPH, *gpugrad_graph_train_fn(tf, params, x, labels, AGREEMENT_EPS),
+                            reference)}
     if torch is not None:
         worst[TORCH] = compare(TORCH, *torch_train_fn(torch, params, x, labels, AGREEMENT_EPS),
                                reference)
@@ -168,6 +208,7 @@ def main():
         cases = {"numpy + fused Adam": numpy_train_fn([p.copy() for p in params], x, labels, adam)}
         run, variables = gpugrad_train_fn(tf, params, x, labels)
         cases["gpugrad"] = run
+        cases[GRAPH] = gpugrad_graph_train_fn(tf, params, x, labels)[0]
         if torch is not None:
             cases[TORCH] = torch_train_fn(torch, params, x, labels)[0]
         reference = reference_after_3_steps(params, x, labels, adam)
@@ -197,6 +238,9 @@ def main():
             line += f"; gpugrad / torch: {vs_torch:.2f}x"
             if net == "small":
                 line += f" (target <= 1: {'met' if vs_torch <= 1 else 'missed'})"
+        line += f"\ngpugrad graph / gpugrad eager: {ms[GRAPH] / ms['gpugrad']:.2f}x"
+        if TORCH in ms:
+            line += f"; gpugrad graph / torch: {ms[GRAPH] / ms[TORCH]:.2f}x"
         print(line + "\n")
         results["nets"][net] = {"ms_per_step": ms, "timed": timed,
                                 "max_relative_difference_after_3_steps": agree,
