@@ -1,25 +1,49 @@
 """Eager or graph: where ops go when they are called.
 
-``building`` is the stack of graphs being built, innermost last. Empty (or
-None on top) means eager: ops run at once. The registry, the variable class
+Each thread has a stack of graphs being built, innermost last; None on top
+means eager. An empty stack means eager too, unless TensorFlow 1 mode
+(``everywhere``) names a graph for all threads. The registry, the variable class
 and a few creation functions look here, and only here, to know whether they
 should add a node to a graph instead; the graph layer pushes and pops.
 """
 import functools
+import threading
 
-building = []
+
+class _Stack(threading.local):
+    def __init__(self):
+        self.building = []
+
+
+_thread = _Stack()
+#: the graph of TensorFlow 1 mode (``disable_eager_execution``): where ops go
+#: in every thread that has not said otherwise
+everywhere = None
 #: while a list, every eager op run is appended to it as (op, inputs, params,
 #: result): the graph layer records gradient rules this way to replay them
 op_log = None
 
 
 def current_graph():
-    """The graph ops are being added to, or None when executing eagerly."""
-    return building[-1] if building else None
+    """The graph ops are being added to in this thread, or None when
+    executing eagerly. The stack is per thread, as TensorFlow's."""
+    stack = _thread.building
+    if stack:
+        return stack[-1]
+    return everywhere
+
+
+def push(graph):
+    """Send this thread's ops to ``graph`` (None: run them eagerly)."""
+    _thread.building.append(graph)
+
+
+def pop():
+    _thread.building.pop()
 
 
 def executing_eagerly():
-    return not building or building[-1] is None
+    return current_graph() is None
 
 
 class eager_scope:
@@ -27,10 +51,10 @@ class eager_scope:
     shape inference of a function node)."""
 
     def __enter__(self):
-        building.append(None)
+        _thread.building.append(None)
 
     def __exit__(self, *exc):
-        building.pop()
+        _thread.building.pop()
         return False
 
 
@@ -55,7 +79,7 @@ def graph_function(type_name, differentiable=True, unknown_shapes_only=False,
     def wrap(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            graph = building[-1] if building else None
+            graph = current_graph()
             if graph is None or (unknown_shapes_only or retry_unknown) and \
                     not _any_unknown(args, kwargs):
                 return fn(*args, **kwargs)

@@ -112,8 +112,10 @@ def _forward(op, backend, inputs, params):
 def bind(op, inputs, params):
     """Run ``op`` on tensors ``inputs``; returns a Tensor (or a tuple).
     While a graph is being built, add the op to it instead."""
-    if context.building and context.building[-1] is not None:
-        return context.building[-1]._bind(op, inputs, params)
+    if context._thread.building or context.everywhere is not None:
+        graph = context.current_graph()
+        if graph is not None:
+            return graph._bind(op, inputs, params)
     backend = inputs[0]._backend
     try:
         if backend.scoped:

@@ -30,7 +30,7 @@ class Variable(_Value):
     def __new__(cls, *args, **kwargs):
         # while a graph is being built, a Variable is a graph variable whose
         # value lives in each Session (gpugrad.graph.variables)
-        if cls is Variable and context.building and context.building[-1] is not None:
+        if cls is Variable and context.current_graph() is not None:
             from .graph.variables import GraphVariable
             cls = GraphVariable
         return object.__new__(cls)

@@ -243,11 +243,11 @@ class _DefaultGraph:
         self.graph = graph
 
     def __enter__(self):
-        context.building.append(self.graph)
+        context.push(self.graph)
         return self.graph
 
     def __exit__(self, *exc):
-        context.building.pop()
+        context.pop()
         return False
 
 
@@ -649,9 +649,9 @@ _global_default = Graph()
 
 
 def get_default_graph():
-    """The graph new ops go to: the innermost ``as_default`` one, else the
-    global default graph."""
-    for g in reversed(context.building):
+    """The graph new ops go to: the innermost ``as_default`` one of this
+    thread, else the global default graph."""
+    for g in reversed(context._thread.building):
         if g is not None:
             return g
     return _global_default
@@ -660,25 +660,22 @@ def get_default_graph():
 def reset_default_graph():
     """Replace the global default graph with an empty one."""
     global _global_default
-    if any(g is not None and g is not _global_default for g in context.building):
+    if any(g is not None for g in context._thread.building):
         raise AssertionError("reset_default_graph: do not call it inside a "
                              "`with graph.as_default():` block")
     old = _global_default
     _global_default = Graph()
-    for i, g in enumerate(context.building):
-        if g is old:
-            context.building[i] = _global_default
+    if context.everywhere is old:
+        context.everywhere = _global_default
 
 
 def disable_eager_execution():
-    """TensorFlow 1 mode: ops everywhere go to the default graph."""
-    if _global_default not in context.building:
-        context.building.insert(0, _global_default)
+    """TensorFlow 1 mode: ops in every thread go to the default graph."""
+    context.everywhere = _global_default
 
 
 def enable_eager_execution(config=None, device_policy=None, execution_mode=None):
-    while _global_default in context.building:
-        context.building.remove(_global_default)
+    context.everywhere = None
 
 
 def executing_eagerly():

@@ -282,7 +282,7 @@ class Session:
         shapes = {s: ShapeOnly(vals[s]) for s in plan.watched_feeds}
         run = _Run(self, feed_values)
         op = args = None
-        context.building.append(None)       # kernels run eagerly
+        context.push(None)                  # kernels run eagerly
         scope = self._backend.device_scope() if self._backend.scoped else None
         if scope is not None:
             scope.__enter__()
@@ -301,7 +301,7 @@ class Session:
         except Exception as exc:
             raise _op_error(op, args, exc) from exc
         finally:
-            context.building.pop()
+            context.pop()
             if scope is not None:
                 scope.__exit__(None, None, None)
         return [None if s is None else vals[s] for s in plan.fetch_slots]

@@ -459,3 +459,26 @@ def test_the_tensorflow_1_softmax_tutorial_runs_unchanged():
         tf.enable_eager_execution()
         tf.reset_default_graph()
     assert gg.get_default_session() is None
+
+
+def test_the_graph_being_built_is_per_thread():
+    """A thread computing eagerly (or running a session) is not pulled into
+    another thread's graph, as with TensorFlow's thread-local default graph."""
+    import threading
+    from gpugrad.graph import GraphTensor
+    results = []
+    other = gg.Graph()
+    with other.as_default():
+        y = gg.placeholder(gg.float32, []) * 2.0
+    sess = gg.Session(graph=other)
+
+    def work():
+        results.append(float((gg.constant(2.0) * 3.0).numpy()))
+        results.append(float(sess.run(y, {y.op.inputs[0]: 5.0})))
+
+    with gg.Graph().as_default():
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        assert isinstance(gg.constant(1.0) * 2.0, GraphTensor)
+    assert results == [6.0, 10.0]
