@@ -21,7 +21,6 @@ index checks) become one node that calls the Python function at run time
 import contextlib
 import os
 import sys
-import threading
 
 from .. import backend as _backends
 from .. import context
@@ -264,7 +263,6 @@ class Graph:
         self._collections = {}
         self._finalized = False
         self._constants = {}        # id(eager tensor) -> (tensor, its Const output)
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------- defaults
     def as_default(self):
@@ -457,11 +455,12 @@ class Graph:
         return op.outputs[0]
 
     def _infer(self, describe, evaluate, inputs):
-        """(shape, dtype) of each output of ``evaluate``, from stand-ins."""
+        """(shape, dtype) of each output of ``evaluate``, from stand-ins (None
+        when nothing can be said), and the outputs of each world's run."""
         partial = not all(t._shape.is_fully_defined() and t._values is None for t in inputs)
         cpu = _backends.cpu()
         results, first_error = [], None
-        self._last_values = values = [None] * len(_WORLDS)
+        values = [None] * len(_WORLDS)
         for world in range(len(_WORLDS)) if partial else (0,):
             try:
                 with context.eager_scope(), cpu.xp.errstate(all="ignore"):
@@ -472,7 +471,7 @@ class Graph:
                 first_error = first_error or exc
         if not results:
             if any(t._shape.rank is None for t in inputs):
-                return None    # rank unknown: outputs unknown
+                return None, values    # rank unknown: outputs unknown
             raise InvalidArgumentError(f"{describe} cannot take inputs of shapes "
                                        f"{[str(t._shape) for t in inputs]}: {first_error}") \
                 from first_error
@@ -488,7 +487,7 @@ class Graph:
                 else:
                     merged.append(([a if a == b else None for a, b in zip(s0, s1)], d0))
             specs = merged
-        return specs
+        return specs, values
 
     def _bind(self, op, inputs, params):
         """The registry's ``bind`` while this graph is being built."""
@@ -499,12 +498,11 @@ class Graph:
             out = _forward(op, cpu, standins, params)
             return (out,) if op.num_outputs == 1 else out
 
-        specs = self._infer(op.name, evaluate, inputs)
+        specs, values = self._infer(op.name, evaluate, inputs)
         if specs is None:
             specs = [(None, inputs[0].dtype)] * op.num_outputs
         if op.name in _DATA_DEPENDENT:
             specs = [((None,) + tuple(s[1:]) if s else s, d) for s, d in specs]
-        values = self._last_values
         node = self._create_op(op.name, inputs, specs, _registry_kernel(op, params), attrs=params)
         _keep_values(node, values)
         node._registry_op = op
@@ -531,11 +529,11 @@ class Graph:
             flat = nest.flatten(result)
             return [r if isinstance(r, Tensor) else r._read() for r in flat]
 
-        specs = self._infer(type_name, lambda standins: [o._data for o in call(*standins)], inputs)
+        specs, values = self._infer(type_name, lambda standins: [o._data for o in call(*standins)],
+                                    inputs)
         template = shape_box[0] if shape_box else None
         if specs is None:
             specs, template = [(None, inputs[0].dtype)], None
-        values = self._last_values
         node = self._function_node(type_name, call, inputs, specs, differentiable)
         _keep_values(node, values)
         outputs = node.outputs
