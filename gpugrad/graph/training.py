@@ -94,24 +94,32 @@ def _read(state, variable):
 
 
 def _train_kernel(opt, variables, slots, iterations):
+    # what the step touches is known when the op is built: the groups (one
+    # fused launch each, by dtype and weight decay) and every state key
+    groups = {}
+    for i, v in enumerate(variables):
+        groups.setdefault((v.dtype, opt._decays(v)), []).append(i)
+    plan = [(members, [variables[i]._key for i in members],
+             {s: [slots[id(variables[i])][s]._key for i in members] for s in opt.slots}, decays)
+            for (_, decays), members in groups.items()]
+    owners = [iterations] + [x for v in variables for x in [v] + list(slots[id(v)].values())]
+    keys = {x._key for x in owners}
+    clips = opt.clipnorm or opt.global_clipnorm or opt.clipvalue
+
     def kernel(run, arrays):
         backend, state = run.backend, run.state
-        for v in variables:
-            _read(state, v)
-            for s in slots[id(v)].values():
-                _read(state, s)
-        count = _read(state, iterations)
+        if not state.keys() >= keys:      # checked before anything changes
+            for x in owners:
+                _read(state, x)
+        count = state[iterations._key]
         step = int(count) + 1
         lr = _learning_rate(opt, state, step)
-        grads = opt._clip([Tensor(a, backend) for a in arrays])
-        groups = {}
-        for g, v in zip(grads, variables):
-            groups.setdefault((g._data.dtype, opt._decays(v)), []).append((g, v))
-        for (_, decays), members in groups.items():
-            params = [_owned(state, v._key, backend) for _, v in members]
-            slot_arrays = {s: [_owned(state, slots[id(v)][s]._key, backend) for _, v in members]
-                           for s in opt.slots}
-            gradients = [backend.contiguous(g._data) for g, _ in members]
+        if clips:
+            arrays = [g._data for g in opt._clip([Tensor(a, backend) for a in arrays])]
+        for members, param_keys, slot_keys, decays in plan:
+            params = [_owned(state, k, backend) for k in param_keys]
+            slot_arrays = {s: [_owned(state, k, backend) for k in ks] for s, ks in slot_keys.items()}
+            gradients = [backend.contiguous(arrays[i]) for i in members]
             decay = opt.weight_decay * lr if decays else 0.0
             opt._update(backend, params, gradients, slot_arrays, lr, step, decay)
         state[iterations._key] = run.xp.add(count, count.dtype.type(1))

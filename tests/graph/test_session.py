@@ -255,7 +255,13 @@ def test_compat_v1_exposes_the_tensorflow_1_names():
 
 
 # -------------------------------------------------------------- optimizers
-def test_minimize_in_a_graph_matches_the_eager_step(graph):
+@pytest.mark.parametrize("make", [
+    lambda: gg.optimizers.Adam(0.1),
+    lambda: gg.optimizers.AdamW(0.1, weight_decay=0.05, clipnorm=0.5),
+    lambda: gg.optimizers.SGD(0.1, momentum=0.9, global_clipnorm=0.3),
+    lambda: gg.optimizers.RMSprop(0.01, centered=True, clipvalue=0.01),
+], ids=["adam", "adamw-clipnorm", "momentum-global-clipnorm", "rmsprop-clipvalue"])
+def test_minimize_in_a_graph_matches_the_eager_step(graph, make):
     rng = np.random.default_rng(0)
     data = rng.standard_normal((16, 5)).astype(np.float32)
     labels = rng.integers(0, 3, 16).astype(np.int32)
@@ -268,18 +274,15 @@ def test_minimize_in_a_graph_matches_the_eager_step(graph):
     x = gg.placeholder(gg.float32, [None, 5])
     y = gg.placeholder(gg.int32, [None])
     w = gg.Variable(start)
-    train = gg.optimizers.Adam(0.1).minimize(loss_of(w, x, y))
+    train = make().minimize(loss_of(w, x, y))
     with gg.Session() as sess:
         sess.run(gg.global_variables_initializer())
         for _ in range(5):
             sess.run(train, {x: data, y: labels})
         in_graph = sess.run(w)
-    with gg.Graph().as_default():
-        pass
-    eager_ctx = gg.context.eager_scope()
-    with eager_ctx:
+    with gg.context.eager_scope():      # the same steps, eagerly
         we = gg.Variable(start)
-        opt = gg.optimizers.Adam(0.1)
+        opt = make()
         for _ in range(5):
             opt.minimize(lambda: loss_of(we, gg.constant(data), gg.constant(labels)), [we])
         eager = we.numpy()
