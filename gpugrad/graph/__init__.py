@@ -7,6 +7,6 @@ from .core import (Graph, GraphTensor, Operation, get_default_graph, reset_defau
 from .variables import (GraphVariable, global_variables, trainable_variables,  # noqa: F401
                         variables_initializer, global_variables_initializer,
                         local_variables_initializer, initialize_all_variables)
-from .ops import group, no_op, tuple, is_symbolic  # noqa: F401
+from .ops import group, no_op, tuple  # noqa: F401
 from .session import Session, InteractiveSession, get_default_session  # noqa: F401
 from .gradients import gradients  # noqa: F401

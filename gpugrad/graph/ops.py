@@ -1,23 +1,17 @@
 """Grouping ops: ``group``, ``no_op``, ``tuple``."""
 import builtins
 
-from .. import context
-from .core import GraphTensor, get_default_graph
-
-
-def _graph():
-    graph = context.current_graph()
-    return graph if graph is not None else get_default_graph()
+from .core import get_default_graph
 
 
 def no_op(name=None):
     """An op that does nothing: a handle for control dependencies."""
-    return _graph()._create_op("NoOp", [], [], _nothing, name=name or "NoOp")
+    return get_default_graph()._create_op("NoOp", [], [], _nothing, name=name or "NoOp")
 
 
 def group(*inputs, name=None):
     """One op that runs all of ``inputs`` (ops or tensors) when run."""
-    graph = _graph()
+    graph = get_default_graph()
     flat = []
     for x in inputs:
         flat.extend(x if isinstance(x, (list, builtins.tuple)) else [x])
@@ -31,7 +25,7 @@ def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 (TensorFlow's 
     """The same tensors, each available only once all of them (and
     ``control_inputs``) are computed."""
     from ..ops.array_ops import identity
-    graph = _graph()
+    graph = get_default_graph()
     gate = group(*[t for t in tensors if t is not None], *(control_inputs or []),
                  name=(name or "tuple") + "/control_dependency")
     with graph.control_dependencies([gate]):
@@ -41,6 +35,3 @@ def tuple(tensors, name=None, control_inputs=None):  # noqa: A001 (TensorFlow's 
 def _nothing(run, args):
     return ()
 
-
-def is_symbolic(x):
-    return isinstance(x, GraphTensor) or getattr(x, "_symbolic", False)

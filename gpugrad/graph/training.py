@@ -8,7 +8,6 @@ after making a private copy of any array that something else still holds.
 """
 import sys
 
-from .. import context
 from ..dtypes import int64
 from ..errors import FailedPreconditionError, InvalidArgumentError
 from ..tensor import Tensor
@@ -154,6 +153,3 @@ def minimize(opt, loss, var_list=None, name=None):
     grads = gradients(loss, var_list)
     return opt.apply_gradients(zip(grads, var_list), name=name)
 
-
-def in_graph(pairs_or_loss):
-    return not context.executing_eagerly() or getattr(pairs_or_loss, "_symbolic", False)

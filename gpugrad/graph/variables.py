@@ -12,7 +12,7 @@ from .. import context
 from ..errors import FailedPreconditionError, InvalidArgumentError
 from ..shape import TensorShape
 from ..variable import Variable
-from .core import GraphTensor
+from .core import GraphTensor, get_default_graph
 
 
 class GraphVariable(Variable):
@@ -214,19 +214,11 @@ class GraphVariable(Variable):
 
 # -------------------------------------------------------------- collections
 def global_variables(scope=None):
-    graph = context.current_graph()
-    if graph is None:
-        from .core import get_default_graph
-        graph = get_default_graph()
-    return graph.get_collection("variables", scope)
+    return get_default_graph().get_collection("variables", scope)
 
 
 def trainable_variables(scope=None):
-    graph = context.current_graph()
-    if graph is None:
-        from .core import get_default_graph
-        graph = get_default_graph()
-    return graph.get_collection("trainable_variables", scope)
+    return get_default_graph().get_collection("trainable_variables", scope)
 
 
 def variables_initializer(var_list, name="init"):
