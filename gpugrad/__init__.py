@@ -36,11 +36,11 @@ from .graph import (  # noqa: F401,E402
     global_variables, trainable_variables, global_variables_initializer, variables_initializer,
     local_variables_initializer, initialize_all_variables, get_default_session,
     executing_eagerly, disable_eager_execution, enable_eager_execution)
-from . import train, compat  # noqa: E402
 # TensorFlow 1 spellings at the top level, for `import gpugrad as tf` in TF1 code
 from .random import (normal as random_normal, uniform as random_uniform,  # noqa: F401,E402
                      truncated_normal, set_seed as set_random_seed)
 from .graph import InteractiveSession  # noqa: F401,E402
+from . import train, compat  # noqa: E402  (compat.v1 copies the names above)
 from .ops.nn_ops import softplus as _softplus  # noqa: F401
 
 newaxis = None
