@@ -41,3 +41,8 @@ class DTypeConversionError(InvalidArgumentError, TypeError):
     """A value cannot take the dtype it must have (a float for an integer
     tensor). TensorFlow raises TypeError or InvalidArgumentError depending on
     the operator; this is both."""
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A symbolic tensor used where Python needs a value (``if t:``) while
+    a function is traced."""

@@ -227,6 +227,9 @@ class GradientTape:
         """d(sum of target)/d(sources), in the structure of ``sources``."""
         unconnected = UnconnectedGradients(unconnected_gradients)
         targets = [_as_node(t, "target") for t in nest.flatten(target)]
+        if targets and getattr(targets[0], "_symbolic", False):   # inside a traced function
+            from .function.func_graph import tape_gradient
+            return tape_gradient(self, targets, sources, output_gradients, unconnected)
         flat_sources = [_as_node(s, "source") for s in nest.flatten(sources)]
         if output_gradients is not None:
             seeds = [None if g is None else _to_tensor(g)

@@ -30,13 +30,30 @@ class Variable(_Value):
     def __new__(cls, *args, **kwargs):
         # while a graph is being built, a Variable is a graph variable whose
         # value lives in each Session (gpugrad.graph.variables)
-        if cls is Variable and context.current_graph() is not None:
+        # (a traced function's graph lifts it out instead: see __init__)
+        graph = context.current_graph()
+        if cls is Variable and graph is not None and not getattr(graph, "lifts_variables", 0):
             from .graph.variables import GraphVariable
             cls = GraphVariable
         return object.__new__(cls)
 
     def __init__(self, initial_value=None, trainable=True, name=None, dtype=None,
                  shape=None, **unused):
+        graph = context.current_graph()
+        if graph is not None and getattr(graph, "lifts_variables", False):
+            # made while a function is traced: created eagerly, once
+            if getattr(initial_value, "_symbolic", False):
+                raise ValueError(
+                    f"Variable {name or 'Variable'}: a variable created inside a traced "
+                    f"function needs an initial value that does not depend on the function's "
+                    f"tensors (a Python value, an eager tensor, or a callable); got "
+                    f"{initial_value!r}")
+            graph._lift_variable(lambda: self._init(initial_value, trainable, name, dtype,
+                                                    shape))
+            return
+        self._init(initial_value, trainable, name, dtype, shape)
+
+    def _init(self, initial_value, trainable, name, dtype, shape):
         if initial_value is None:
             raise ValueError("Variable needs an initial_value")
         if callable(initial_value):
@@ -86,6 +103,8 @@ class Variable(_Value):
 
     # ---------------------------------------------------------------- reads
     def _read(self):
+        if context._thread.building and context.current_graph() is not None:
+            return context.current_graph()._as_graph_tensor(self)   # a traced read
         value = Tensor(self._data, self._backend)
         if _recording:
             record_read(self, value)
@@ -134,21 +153,36 @@ class Variable(_Value):
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Replace the value. Tensors read earlier keep the old value."""
+        if context._thread.building and context.current_graph() is not None:
+            return _traced(self, "assign", value, read_value)
         self._data = self._checked(value, "assign")
         return self if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        if context._thread.building and context.current_graph() is not None:
+            return _traced(self, "assign_add", delta, read_value)
         new = self._checked(delta, "assign_add")
         self._data = self._backend.xp.add(self._data, new)
         return self if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        if context._thread.building and context.current_graph() is not None:
+            return _traced(self, "assign_sub", delta, read_value)
         new = self._checked(delta, "assign_sub")
         self._data = self._backend.xp.subtract(self._data, new)
         return self if read_value else None
 
     def __getitem__(self, key):
         return self._read()[key]
+
+
+def _traced(variable, how, value, read_value):
+    """Assignment while a graph is built: an op of a traced function."""
+    graph = context.current_graph()
+    if not getattr(graph, "lifts_variables", False):
+        raise ValueError(f"the eager variable '{variable.name}' cannot be assigned in a "
+                         f"TensorFlow 1 graph; create the variable inside the graph")
+    return graph._assign_variable(variable, how, value, read_value)
 
 
 def assign(ref, value, validate_shape=True, use_locking=None, name=None):

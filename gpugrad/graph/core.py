@@ -207,6 +207,13 @@ class GraphTensor(Tensor):
                         f"compute it with Session.run")
 
     def __bool__(self):
+        if getattr(self._op.graph, "lifts_variables", False):
+            from ..errors import OperatorNotAllowedInGraphError
+            raise OperatorNotAllowedInGraphError(
+                f"Using the symbolic tensor {self.name} as a Python bool is not allowed while "
+                f"a gpugrad.function is traced: its value is only known when the function "
+                f"runs. A Python `if` on a tensor's value is fixed at trace time; use "
+                f"gpugrad.cond(pred, true_fn, false_fn) (and gpugrad.while_loop for loops)")
         raise TypeError(f"using the symbolic tensor {self.name} as a Python bool is not "
                         f"allowed: its value is only known when a Session runs it")
 

@@ -21,6 +21,7 @@ from ..dtypes import DType
 from ..registry import Op
 from ..tape import GradientTape, UnconnectedGradients
 from ..tensor import Tensor
+from ..variable import Variable
 from .core import GraphTensor, ShapeOnly
 
 
@@ -90,6 +91,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
 
 
 def _source_tensors(graph, x):
+    if hasattr(graph, "gradient_sources") and isinstance(x, Variable) and \
+            not getattr(x, "_symbolic", False):
+        return graph.gradient_sources(x)           # a variable a traced function reads
     if getattr(x, "_symbolic", False) and not isinstance(x, GraphTensor):
         return [x._graph_op.outputs[0]] + list(x._reads)    # every read of the variable
     return [graph._as_graph_tensor(x)]
