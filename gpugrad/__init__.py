@@ -40,7 +40,7 @@ from .graph import (  # noqa: F401,E402
 from .random import (normal as random_normal, uniform as random_uniform,  # noqa: F401,E402
                      truncated_normal, set_seed as set_random_seed)
 from .graph import InteractiveSession  # noqa: F401,E402
-from .function import function, TensorSpec, print_ as print  # noqa: F401,E402,A001
+from .function import function, TensorSpec, cond, while_loop, print_ as print  # noqa: F401,E402,A001
 from . import train, compat  # noqa: E402  (compat.v1 copies the names above)
 from .ops.nn_ops import softplus as _softplus  # noqa: F401
 

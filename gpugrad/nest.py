@@ -73,3 +73,16 @@ def pack_sequence_as(structure, flat):
 
 def map_structure(fn, structure):
     return pack_sequence_as(structure, [fn(x) for x in flatten(structure)])
+
+
+def assert_same_structure(a, b):
+    """Raise ValueError unless ``a`` and ``b`` nest the same way."""
+    def shape(x):
+        if isinstance(x, dict):
+            return ("dict", tuple(sorted(x)), tuple(shape(x[k]) for k in sorted(x)))
+        if isinstance(x, (list, tuple)):
+            return (type(x).__name__ if hasattr(x, "_fields") else "seq",
+                    tuple(shape(c) for c in x))
+        return "leaf"
+    if shape(a) != shape(b):
+        raise ValueError(f"the two structures differ: {a!r} and {b!r}")

@@ -13,7 +13,7 @@ needs, so the backward pass does not recompute them.
 from .. import backend as _backends
 from .. import nest
 from ..errors import InvalidArgumentError
-from ..graph.core import GraphTensor, Operation, placeholder
+from ..graph.core import GraphTensor, placeholder
 from ..graph.session import Session
 from ..tape import _recording, custom_record
 from ..tensor import Tensor
@@ -101,6 +101,9 @@ class ConcreteFunction:
             backend = self._variables[0]._backend
         else:
             backend = _backends.current()
+        return self._executor_on(backend)
+
+    def _executor_on(self, backend):
         ex = self._executors.get(backend)
         if ex is None:
             ex = self._executors[backend] = _Executor(self.graph, backend)
@@ -182,7 +185,3 @@ class ConcreteFunction:
                           "fetch": [g for g in grads if g is not None],
                           "present": [g is not None for g in grads]}
         return self._backward
-
-
-def is_operation(x):
-    return isinstance(x, Operation)

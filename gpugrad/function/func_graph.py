@@ -24,6 +24,7 @@ from .. import backend as _backends
 from .. import context
 from ..errors import InvalidArgumentError
 from ..graph.core import Graph, GraphTensor, placeholder
+from ..tensor import Tensor
 from ..variable import Variable
 
 _CREATE_ONCE = ("tf.function only supports singleton tf.Variables created on the first call. "
@@ -49,32 +50,35 @@ class FuncGraph(Graph):
 
     # -------------------------------------------------------------- captures
     def _as_graph_tensor(self, value, dtype=None):
-        if isinstance(value, Variable) and not getattr(value, "_symbolic", False):
-            return self._read_variable(value)
+        if isinstance(value, Variable):
+            if self.outer is not None:        # a branch or loop body: the enclosing read
+                inner = self._captured.get(id(value))
+                if inner is None:
+                    inner = self._captured[id(value)] = \
+                        self._capture(self.outer._as_graph_tensor(value))
+                return inner
+            if not getattr(value, "_symbolic", False):
+                return self._read_variable(value)
         if isinstance(value, GraphTensor) and value._op.graph is not self:
             return self._capture(value)
         return super()._as_graph_tensor(value, dtype)
 
     def _capture(self, outer):
-        """An outer graph's tensor as an input of this graph."""
+        """An enclosing graph's tensor as an input of this graph."""
         inner = self._captured.get(id(outer))
         if inner is not None:
             return inner
-        graph, chain = self.outer, []
-        while graph is not None and graph is not outer._op.graph:
-            chain.append(graph)
-            graph = getattr(graph, "outer", None)
-        if graph is None:
-            raise ValueError(f"{outer.name} belongs to a graph this function cannot see; a "
-                             f"traced function captures tensors of enclosing functions only")
-        if chain:                       # capture it in the intermediate graphs first
-            outer = chain[-1]._as_graph_tensor(outer) if len(chain) > 1 else \
-                self.outer._as_graph_tensor(outer)
+        if self.outer is None:
+            raise ValueError(f"{outer.name} belongs to another graph; a traced function "
+                             f"captures tensors of the functions around it only")
+        key = id(outer)
+        if outer._op.graph is not self.outer:  # from further out: through the graph between
+            outer = self.outer._as_graph_tensor(outer)
         with self.control_dependencies(None), self.name_scope(None):
             inner = placeholder(outer.dtype, outer.shape, name="capture")
         inner._values = outer._values
         self.captures.append((outer, inner))
-        self._captured[id(outer)] = inner
+        self._captured[key] = inner
         return inner
 
     def _read_variable(self, var):
@@ -115,6 +119,15 @@ class FuncGraph(Graph):
         op._fn = fn
         self.effects.append(op)
         return op
+
+    def _call_effect(self, type_, tensors, fn):
+        """An effect that calls ``fn`` (Tensors in, nothing out) eagerly on
+        the call's device: an optimizer's step inside a traced function."""
+        def kernel(run, arrays):
+            with _backends.device(run.backend):
+                fn(*[Tensor(a, run.backend) for a in arrays])
+            return ()
+        return self._effect(type_, tensors, kernel)
 
     def _assign_variable(self, var, how, value, read_value):
         """``var.assign(value)`` (``assign_add``, ``assign_sub``) while tracing."""

@@ -164,7 +164,8 @@ def _gradient_node(graph, op, needed, out_grads):
             gs = list(g) if n_out != 1 else [g]
             with GradientTape(watch_accessed_variables=False) as tape:
                 for t in ins:
-                    tape.watch(t)
+                    if t.dtype.is_floating:
+                        tape.watch(t)
                 outs = forward(*ins, *tensors[n_in + n_given:])
             pairs = [(o, gi) for o, gi in zip(outs, gs) if gi is not None]
             got = tape.gradient([o for o, _ in pairs], [ins[i] for i in needed],

@@ -173,6 +173,13 @@ class Optimizer:
                           f"loss; {type(self).__name__} leaves them unchanged", UserWarning,
                           stacklevel=2)
         pairs = [(g, v) for g, v in pairs if g is not None]
+        graph = context.current_graph()
+        if graph is not None and getattr(graph, "lifts_variables", False):
+            # in a traced function: one effect that runs this eager step
+            variables = [v for _, v in pairs]
+            graph._call_effect("Apply" + type(self).__name__, [g for g, _ in pairs],
+                               lambda *gs: self.apply_gradients(zip(gs, variables)))
+            return self._iterations
         if any(getattr(v, "_symbolic", False) for _, v in pairs):
             from ..graph import training
             return training.apply_gradients(self, pairs, name)
@@ -258,7 +265,9 @@ class Optimizer:
         """One step on ``loss`` (a callable, or a tensor computed under ``tape``).
         In a graph: the train op for ``loss`` (a graph tensor), over
         ``var_list`` or all trainable variables."""
-        if getattr(loss, "_symbolic", False) or not context.executing_eagerly():
+        graph = context.current_graph()
+        if (getattr(loss, "_symbolic", False) or graph is not None) and \
+                not getattr(graph, "lifts_variables", False):
             from ..graph import training
             return training.minimize(self, loss, var_list, name)
         if var_list is None:
