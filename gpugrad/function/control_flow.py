@@ -143,8 +143,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 
     flat = [graph._as_graph_tensor(v if isinstance(v, Tensor) else convert_to_tensor(v))
             for v in nest.flatten(structure)]
-    invariants = nest.flatten(shape_invariants) if shape_invariants is not None else \
-        [None] * len(flat)
+    invariants = _flatten_like(structure, [shape_invariants] if single else shape_invariants) \
+        if shape_invariants is not None else [None] * len(flat)
     specs = [(TensorShape(inv) if inv is not None else v.shape, v.dtype)
              for v, inv in zip(flat, invariants)]
 
@@ -171,7 +171,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 f"while_loop: loop variable {i} enters the loop with shape {shape}, but has "
                 f"shape {out.shape} after one iteration. To allow the shape to vary across "
                 f"iterations, pass shape_invariants with None for the dimensions that change")
-    nc, nb = len(c.graph.captures), len(b.graph.captures)
+    nc = len(c.graph.captures)
     captured = [o for o, _ in c.graph.captures] + [o for o, _ in b.graph.captures]
     n = len(flat)
     limit = maximum_iterations
@@ -205,3 +205,13 @@ def _truth(value):
     if isinstance(value, Tensor):
         return bool(value.numpy())
     return bool(value)
+
+
+def _flatten_like(structure, invariants):
+    """``invariants`` flattened along ``structure`` (a shape is a leaf even
+    though it is a tuple)."""
+    if isinstance(structure, dict):
+        return [x for k in sorted(structure) for x in _flatten_like(structure[k], invariants[k])]
+    if isinstance(structure, (list, tuple)):
+        return [x for s, i in zip(structure, invariants) for x in _flatten_like(s, i)]
+    return [invariants]

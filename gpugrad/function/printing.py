@@ -32,7 +32,7 @@ def _scalar(v):
     return str(v)
 
 
-def print_(*inputs, output_stream=sys.stderr, summarize=3, sep=" ", end="\n", name=None):
+def print_(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
     """``tf.print``: the inputs' values (tensors, nested structures, Python
     objects) written to ``output_stream`` (sys.stderr by default, as in
     TensorFlow; sys.stdout works too) whenever the op runs."""
