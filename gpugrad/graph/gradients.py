@@ -121,11 +121,19 @@ def _gradient_node(graph, op, needed, out_grads):
     given = [g for g in out_grads if g is not None]
     rule, params = op._registry_op, op.attrs
 
+    # an op declared with several outputs gets a tuple even when it made one
+    # (a split into one piece), as on the tape
+    single = n_out == 1 and (rule is None or rule.num_outputs == 1)
+
     def incoming(tensors):
         it = iter(tensors)
         gs = [next(it) if p else None for p in present]
-        return gs[0] if n_out == 1 else tuple(gs)
+        return gs[0] if single else tuple(gs)
 
+    if rule is not None and getattr(graph, "inline_gradients", False):
+        inlined = _inline(graph, op, rule, params, needed, incoming(given))
+        if inlined is not None:
+            return inlined
     if rule is not None:
         both = list(op.inputs) + list(op.outputs)
         used = _values_used(rule, params, op, needed)
@@ -144,7 +152,7 @@ def _gradient_node(graph, op, needed, out_grads):
             for i, t in zip(order, ordered):
                 full[i] = t
             ins, outs = full[:n_in], full[n_in:]
-            ans = outs[0] if n_out == 1 else tuple(outs)
+            ans = outs[0] if single else tuple(outs)
             g = incoming(tensors[n_values:n_values + n_given])
             if rule.vjp_all is not None:
                 got = rule.vjp_all(ans, *ins, **params)(g)
@@ -180,6 +188,37 @@ def _gradient_node(graph, op, needed, out_grads):
     return node.outputs
 
 
+def _inline(graph, op, rule, params, needed, g):
+    """The rule's ops added to the graph itself, when every shape involved is
+    known (a traced function): the gradient is then plain graph ops, which
+    the function's passes can fold, deduplicate and fuse. None when a shape
+    is unknown or the rule needs values while it is built."""
+    from ..ops.array_ops import zeros_like
+    tensors = list(op.inputs) + list(op.outputs) + [x for x in nest.flatten(g) if x is not None]
+    if any(not t.shape.is_fully_defined() for t in tensors):
+        return None
+    ins, outs = list(op.inputs), list(op.outputs)
+    ans = outs[0] if len(outs) == 1 and rule.num_outputs == 1 else tuple(outs)
+    mark = len(graph._ops)
+    try:
+        if rule.vjp_all is not None:
+            got = rule.vjp_all(ans, *ins, **params)(g)
+            got = [got[i] for i in needed]
+        else:
+            got = [rule.vjp_makers[i](ans, *ins, **params)(g) for i in needed]
+    except (TypeError, ValueError, NotImplementedError):
+        del graph._ops[mark:]         # unused: nothing refers to them
+        return None
+    out = []
+    for i, r in zip(needed, got):
+        r = zeros_like(ins[i]) if r is None else graph._as_graph_tensor(r)
+        if r.dtype is not ins[i].dtype or r.shape.as_list() != ins[i].shape.as_list():
+            del graph._ops[mark:]     # not what the rule promises: the node decides at run time
+            return None
+        out.append(r)
+    return out
+
+
 def _values_used(rule, params, op, needed):
     """Which of ``op``'s inputs and outputs (indices into inputs + outputs)
     the gradient rule keeps a reference to, found by calling the rule's
@@ -191,7 +230,7 @@ def _values_used(rule, params, op, needed):
     cpu = _backends.cpu()
     stand = [Tensor(t._standin(0), cpu) for t in op.inputs + op.outputs]
     ins, outs = stand[:len(op.inputs)], stand[len(op.inputs):]
-    ans = outs[0] if len(outs) == 1 else tuple(outs)
+    ans = outs[0] if len(outs) == 1 and rule.num_outputs == 1 else tuple(outs)
     log, saved = [], context.op_log
     context.op_log = log
     try:

@@ -67,10 +67,11 @@ class _Run:
 
 
 class _Plan:
-    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "watched_feeds")
+    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "watched_feeds", "constants")
 
     def __init__(self, steps, n_slots, feed_slots, fetch_slots):
         self.watched_feeds = ()
+        self.constants = ()     # (slot, array) set before the first step (folded values)
         self.steps = steps
         self.n_slots = n_slots
         self.feed_slots = feed_slots
@@ -242,18 +243,25 @@ class Session:
         for t in targets:
             fetch_slots.append(None if isinstance(t, Operation) else slot_of(t))
         raw = []
-        last_use = {}
-        watched = set()      # slots whose shape a later op needs (not their value)
         junk = len(slot) + len(targets) + sum(len(op.outputs) for op in ops) + len(fed)
         for i, op in enumerate(ops):
             ins = [slot_of(t) for t in op.inputs]
             shape_ins = [slot_of(t) for t in op.shape_inputs]
-            watched.update(shape_ins)
             # an op runs for its other outputs: a fed one keeps the fed value
             outs = [junk if id(t) in fed_ids else slot_of(t) for t in op.outputs]
+            raw.append((op, ins, outs, shape_ins))
+        return self._finish(raw, max(len(slot), junk + 1), feed_slots, fetch_slots, junk)
+
+    def _finish(self, raw, n_slots, feed_slots, fetch_slots, junk):
+        """The plan for ``raw`` steps (op, input slots, output slots, shape
+        input slots) in execution order: when each slot dies, and which
+        elementwise steps may write into a dying input."""
+        last_use = {}
+        watched = set()      # slots whose shape a later op needs (not their value)
+        for i, (op, ins, outs, shape_ins) in enumerate(raw):
+            watched.update(shape_ins)
             for s in ins:
                 last_use[s] = i
-            raw.append((op, ins, outs, shape_ins))
         keep = set(s for s in fetch_slots if s is not None)
         fed_slots = set(feed_slots)
         producer = {}
@@ -271,12 +279,14 @@ class Session:
                 kernel = _in_place_kernel(op, reuse)
             steps.append((kernel, tuple(ins), tuple(outs), tuple(dies), op,
                           tuple(shape_ins), watch))
-        plan = _Plan(steps, max(len(slot), junk + 1), feed_slots, fetch_slots)
+        plan = _Plan(steps, n_slots, feed_slots, fetch_slots)
         plan.watched_feeds = tuple(s for s in feed_slots if s in watched)
         return plan
 
     def _execute(self, plan, feed_values):
         vals = [None] * plan.n_slots
+        for s, v in plan.constants:
+            vals[s] = v
         for s, v in zip(plan.feed_slots, feed_values):
             vals[s] = v
         shapes = {s: ShapeOnly(vals[s]) for s in plan.watched_feeds}
