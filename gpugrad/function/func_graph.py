@@ -34,6 +34,9 @@ _CREATE_ONCE = ("tf.function only supports singleton tf.Variables created on the
 
 class FuncGraph(Graph):
     lifts_variables = True
+    #: gradients are the rules' own ops, not one node per rule (the shapes of
+    #: a trace are known, so a rule built on them is exact)
+    inline_gradients = True
 
     def __init__(self, name, outer=None):
         super().__init__()
@@ -120,13 +123,19 @@ class FuncGraph(Graph):
         self.effects.append(op)
         return op
 
-    def _call_effect(self, type_, tensors, fn):
+    def _call_effect(self, type_, tensors, fn, arrays_fn=None):
         """An effect that calls ``fn`` (Tensors in, nothing out) eagerly on
-        the call's device: an optimizer's step inside a traced function."""
-        def kernel(run, arrays):
-            with _backends.device(run.backend):
-                fn(*[Tensor(a, run.backend) for a in arrays])
-            return ()
+        the call's device: an optimizer's step inside a traced function.
+        ``arrays_fn(arrays, backend)``, when given, does the same on arrays."""
+        if arrays_fn is not None:
+            def kernel(run, arrays):
+                arrays_fn(arrays, run.backend)
+                return ()
+        else:
+            def kernel(run, arrays):
+                with _backends.device(run.backend):
+                    fn(*[Tensor(a, run.backend) for a in arrays])
+                return ()
         return self._effect(type_, tensors, kernel)
 
     def _assign_variable(self, var, how, value, read_value):

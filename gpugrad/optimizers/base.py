@@ -178,7 +178,8 @@ class Optimizer:
             # in a traced function: one effect that runs this eager step
             variables = [v for _, v in pairs]
             graph._call_effect("Apply" + type(self).__name__, [g for g, _ in pairs],
-                               lambda *gs: self.apply_gradients(zip(gs, variables)))
+                               lambda *gs: self.apply_gradients(zip(gs, variables)),
+                               arrays_fn=self._traced_step(variables))
             return self._iterations
         if any(getattr(v, "_symbolic", False) for _, v in pairs):
             from ..graph import training
@@ -213,6 +214,38 @@ class Optimizer:
             self._update(backend, params, gradients, slot_arrays, lr, step, decay)
         self._count_step()
         return self._iterations
+
+    def _traced_step(self, variables):
+        """The step a traced function runs, over gradient arrays: the eager
+        step with its groups worked out once (a trace fixes the variables)
+        and without the per-call checks (the trace checked shapes and
+        dtypes). None where only the full step will do."""
+        if type(self).apply_gradients is not Optimizer.apply_gradients or \
+                self.gradient_accumulation_steps:
+            return None
+        groups = {}
+        for i, v in enumerate(variables):
+            groups.setdefault((v._backend, v._data.dtype, self._decays(v)), []).append(i)
+        groups = [(backend, decays, members) for (backend, _, decays), members in groups.items()]
+        clips = self.clipnorm or self.global_clipnorm or self.clipvalue
+        ids = [v._tid for v in variables]
+
+        def step(arrays, backend):
+            if clips:
+                arrays = [g._data for g in self._clip([Tensor(a, backend) for a in arrays])]
+            if ids[-1] not in self._slots or ids[0] not in self._slots:
+                self.build(variables)
+            lr = self._lr()
+            count = self._step() + 1
+            for group_backend, decays, members in groups:
+                params = [_owned(variables[i]) for i in members]
+                slots = [self._slots[ids[i]] for i in members]
+                slot_arrays = {s: [_owned(x[s]) for x in slots] for s in self.slots}
+                gradients = [group_backend.contiguous(arrays[i]) for i in members]
+                decay = self.weight_decay * lr if decays else 0.0
+                self._update(group_backend, params, gradients, slot_arrays, lr, count, decay)
+            self._count_step()
+        return step
 
     def _count_step(self):
         # the step counter is the optimizer's own int64 scalar: incremented
