@@ -43,6 +43,7 @@ EPS = 1e-7              # timing: the Keras and gpugrad default
 AGREEMENT_EPS = 1e-16   # the 3-step check: where the two Adam formulas coincide
 TORCH = "torch + Adam(fused)"
 GRAPH = "gpugrad graph (sess.run)"
+TRACED = "gpugrad traced (gg.function)"
 
 
 def numpy_train_fn(params, x, labels, adam, eps=EPS):
@@ -73,6 +74,33 @@ def gpugrad_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
             loss = tf.reduce_mean(
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        if on_gpu:
+            loss.backend.synchronize()
+    return run, variables
+
+
+def gpugrad_traced_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
+    """The eager step traced with ``gpugrad.function``: one call per step."""
+    variables = [tf.Variable(p.copy()) for p in params_np]
+    x, labels = tf.constant(x_np), tf.constant(labels_np)
+    opt = tf.optimizers.Adam(LR, epsilon=eps)
+    n_layers = len(variables) // 2
+    on_gpu = not tf.get_device().startswith("cpu")
+
+    @tf.function
+    def step(x, labels):
+        with tf.GradientTape() as tape:
+            h = x
+            for i in range(n_layers):
+                z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
+                h = tf.nn.relu(z) if i < n_layers - 1 else z
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    def run():
+        loss = step(x, labels)
         if on_gpu:
             loss.backend.synchronize()
     return run, variables
@@ -160,7 +188,9 @@ def agreement(tf, torch, params, x, labels, reference):
     worst = {"gpugrad": compare("gpugrad", *gpugrad_train_fn(tf, params, x, labels, AGREEMENT_EPS),
                                 reference),
              GRAPH: compare(GRAPH, *gpugrad_graph_train_fn(tf, params, x, labels, AGREEMENT_EPS),
-                            reference)}
+                            reference),
+             TRACED: compare(TRACED, *gpugrad_traced_train_fn(tf, params, x, labels,
+                                                              AGREEMENT_EPS), reference)}
     if torch is not None:
         worst[TORCH] = compare(TORCH, *torch_train_fn(torch, params, x, labels, AGREEMENT_EPS),
                                reference)
@@ -209,6 +239,7 @@ def main():
         run, variables = gpugrad_train_fn(tf, params, x, labels)
         cases["gpugrad"] = run
         cases[GRAPH] = gpugrad_graph_train_fn(tf, params, x, labels)[0]
+        cases[TRACED] = gpugrad_traced_train_fn(tf, params, x, labels)[0]
         if torch is not None:
             cases[TORCH] = torch_train_fn(torch, params, x, labels)[0]
         reference = reference_after_3_steps(params, x, labels, adam)
@@ -241,6 +272,15 @@ def main():
         line += f"\ngpugrad graph / gpugrad eager: {ms[GRAPH] / ms['gpugrad']:.2f}x"
         if TORCH in ms:
             line += f"; gpugrad graph / torch: {ms[GRAPH] / ms[TORCH]:.2f}x"
+        traced_vs_numpy = ms[TRACED] / ms["numpy + fused Adam"]
+        line += f"\ngpugrad traced / numpy: {traced_vs_numpy:.2f}x"
+        bound = 1.0 if net == "big" else 1.5
+        line += f" (target < {bound:g}: {'met' if traced_vs_numpy < bound else 'missed'})"
+        if TORCH in ms:
+            traced_vs_torch = ms[TRACED] / ms[TORCH]
+            line += f"; gpugrad traced / torch: {traced_vs_torch:.2f}x"
+            if net == "big":
+                line += f" (target < 1: {'met' if traced_vs_torch < 1 else 'missed'})"
         print(line + "\n")
         results["nets"][net] = {"ms_per_step": ms, "timed": timed,
                                 "max_relative_difference_after_3_steps": agree,
