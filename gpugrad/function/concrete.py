@@ -11,7 +11,7 @@ forward plan of a recorded call also returns the intermediates that plan
 needs, so the backward pass does not recompute them.
 """
 from .. import backend as _backends
-from .. import nest
+from .. import config, nest
 from ..errors import InvalidArgumentError
 from ..graph.core import GraphTensor, placeholder
 from ..graph.session import Session
@@ -29,10 +29,16 @@ class _Executor(Session):
         self._backend = backend
 
     def plan(self, targets, fed):
-        key = (tuple(map(id, targets)), tuple(map(id, fed)))
+        key = (tuple(map(id, targets)), tuple(map(id, fed)), config.optimizer.version)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = passes.optimize(self, self._plan(list(targets), list(fed)))
+            plan = self._plans[key] = self._plan(list(targets), list(fed))
+        return plan
+
+    def _finish(self, raw, n_slots, feed_slots, fetch_slots, junk):
+        raw, constants = passes.optimize(self, raw, fetch_slots, feed_slots)
+        plan = super()._finish(raw, n_slots, feed_slots, fetch_slots, junk)
+        plan.constants = tuple(constants)
         return plan
 
 

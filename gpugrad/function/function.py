@@ -13,8 +13,7 @@ import inspect
 import warnings
 import weakref
 
-from .. import backend as _backends
-from .. import nest
+from .. import config, nest
 from ..dtypes import as_dtype
 from ..graph.core import GraphTensor, placeholder
 from ..shape import TensorShape
@@ -139,7 +138,7 @@ class Function:
         for x in leaves:
             if isinstance(x, Tensor):
                 data = x._data
-                key.append(("T", data.shape, data.dtype.name, x._backend.name))
+                key.append(("T", data.shape, data.dtype, x._backend.name))
             elif isinstance(x, Variable):
                 key.append(("V", id(x), x.name))
             else:
@@ -151,6 +150,8 @@ class Function:
         return tuple(key)
 
     def __call__(self, *args, **kwargs):
+        if config.functions_run_eagerly():
+            return self.python_function(*args, **kwargs)
         args = self._canonical(args, kwargs)
         leaves = nest.flatten(list(args))
         if self.input_signature is not None:

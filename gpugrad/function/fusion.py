@@ -1,0 +1,5 @@
+"""Elementwise fusion (filled in below)."""
+
+
+def fuse(executor, raw, protected, constants, counter):
+    return raw
