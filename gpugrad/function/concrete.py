@@ -11,13 +11,15 @@ forward plan of a recorded call also returns the intermediates that plan
 needs, so the backward pass does not recompute them.
 """
 from .. import backend as _backends
-from .. import config, nest
+from .. import config, context, nest
 from ..errors import InvalidArgumentError
 from ..graph.core import GraphTensor, placeholder
-from ..graph.session import Session
+from ..graph.core import ShapeOnly
+from ..graph.session import Session, _Run, _op_error
 from ..tape import _recording, custom_record
 from ..tensor import Tensor
 from . import passes
+from .straightline import StepFailed, compile_plan
 
 
 class _Executor(Session):
@@ -39,7 +41,30 @@ class _Executor(Session):
         raw, constants = passes.optimize(self, raw, fetch_slots, feed_slots)
         plan = super()._finish(raw, n_slots, feed_slots, fetch_slots, junk)
         plan.constants = tuple(constants)
+        plan.compiled = compile_plan(plan)
         return plan
+
+    def _execute(self, plan, feed_values):
+        run = _Run(self, feed_values)
+        constants = [v for _, v in plan.constants]
+        context.push(None)                  # kernels run eagerly
+        scope = self._backend.device_scope() if self._backend.scoped else None
+        if scope is not None:
+            scope.__enter__()
+        try:
+            return plan.compiled(run, feed_values, constants)
+        except StepFailed as failed:
+            op = plan.steps[failed.index][4]
+            raise _op_error(op, _static_inputs(op), failed.exc) from failed.exc
+        finally:
+            context.pop()
+            if scope is not None:
+                scope.__exit__(None, None, None)
+
+
+def _static_inputs(op):
+    """Stand-ins describing an op's inputs for an error message."""
+    return [ShapeOnly(t._standin(0)) for t in getattr(op, "inputs", ())]
 
 
 class ConcreteFunction:

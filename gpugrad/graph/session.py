@@ -67,11 +67,13 @@ class _Run:
 
 
 class _Plan:
-    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "watched_feeds", "constants")
+    __slots__ = ("steps", "n_slots", "feed_slots", "fetch_slots", "watched_feeds", "constants",
+                 "compiled")
 
     def __init__(self, steps, n_slots, feed_slots, fetch_slots):
         self.watched_feeds = ()
         self.constants = ()     # (slot, array) set before the first step (folded values)
+        self.compiled = None    # the plan as straight-line Python (traced functions)
         self.steps = steps
         self.n_slots = n_slots
         self.feed_slots = feed_slots

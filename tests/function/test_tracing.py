@@ -225,3 +225,11 @@ def test_arguments_on_different_devices_are_refused(device):
     f = gg.function(lambda x: x * 2.0)
     np.testing.assert_array_equal(f(gg.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
     assert f(gg.constant([1.0, 2.0])).device == gg.get_device()
+
+
+def test_an_error_at_run_time_names_the_op_and_where_it_was_traced():
+    @gg.function
+    def pick(x, i):
+        return gg.gather(x, i)
+    with pytest.raises(InvalidArgumentError, match=r"gather op .*test_tracing.py:\d+"):
+        pick(gg.constant([1.0, 2.0]), gg.constant(5))
