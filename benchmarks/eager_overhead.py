@@ -23,6 +23,13 @@ Measured, per op of the chain (total time / 100):
 
 Reports the ratios gpugrad/PyTorch and gpugrad/autograd for fwd+bwd against
 the targets (at most 1.5x PyTorch, below autograd); it never asserts them.
+gpugrad also runs the chain traced (``tf.function``, fwd and fwd+bwd with a
+tape inside): the trace replaces per-op dispatch by one call.
+
+A second part times a 10-op elementwise chain over 1M float32 elements
+(LARGE_CHAIN below): numpy op by op, gpugrad eager, gpugrad traced (the
+graph passes fuse the chain into one generated kernel), and jax.jit when jax
+imports. Target: traced at least 2x faster than eager.
 
     python benchmarks/eager_overhead.py [--quick] [--json PATH] [--profile]
 """
@@ -100,9 +107,20 @@ def gpugrad_cases(tf, x_np, c_np):
         g = tape.gradient(y, x)
         return np.asarray(y), np.asarray(g)
 
+    traced_fwd = tf.function(lambda x: chain(x, c, tf.sin))
+
+    @tf.function
+    def traced_fwd_bwd(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = chain(x, c, tf.sin)
+        return y, tape.gradient(y, x)
+
     cases = {("gpugrad", "fwd, no tape"): lambda: chain(x, c, tf.sin),
              ("gpugrad", "fwd"): fwd,
-             ("gpugrad", "fwd+bwd"): fwd_bwd}
+             ("gpugrad", "fwd+bwd"): fwd_bwd,
+             ("gpugrad", "traced fwd"): lambda: traced_fwd(x),
+             ("gpugrad", "traced fwd+bwd"): lambda: traced_fwd_bwd(x)}
     return cases, check
 
 
@@ -240,6 +258,10 @@ def main(argv=None):
             "gpugrad fwd / torch fwd": C.ratio(us.get("gpugrad: fwd"), us.get("torch: fwd")),
             "gpugrad fwd / autograd fwd": C.ratio(us.get("gpugrad: fwd"),
                                                   us.get("autograd: fwd (traced)")),
+            "gpugrad traced fwd+bwd / gpugrad fwd+bwd": C.ratio(us.get("gpugrad: traced fwd+bwd"),
+                                                                g_fb),
+            "gpugrad traced fwd+bwd / torch fwd+bwd": C.ratio(us.get("gpugrad: traced fwd+bwd"),
+                                                              us.get("torch: fwd+bwd")),
         }
         summary[l] = s
     for name in summary[labels[0]]:
@@ -261,6 +283,8 @@ def main(argv=None):
     if torch is None or autograd is None:
         print("(a missing peer leaves its ratios as '-')\n")
 
+    results["large_chain"] = large_chain(tf, repeats, min_time)
+
     if args.profile:
         x, c = inputs(SIZES["10"])
         cases, _ = gpugrad_cases(tf, x, c)
@@ -273,6 +297,70 @@ def main(argv=None):
     if args.json:
         C.write_json(args.json, results)
     return results
+
+
+LARGE_ELEMENTS = 1 << 20
+TARGET_TRACED_VS_EAGER = 2.0   # eager / traced on the large chain, at least
+
+
+def large_chain(tf, repeats, min_time):
+    """The 10-op chain over 1M elements: numpy, gpugrad eager and traced,
+    jax.jit when installed. Returns the timings and the speed-up."""
+    def chain10(x, c, m):
+        y = x * c
+        y = y + 0.5
+        y = m.tanh(y)
+        y = y * y
+        y = m.maximum(y, 0.1)
+        y = y - x
+        y = m.exp(y * -0.5)
+        y = y * c
+        y = m.minimum(y, 2.0)
+        return y + x
+
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal(LARGE_ELEMENTS).astype(np.float32)
+    c_np = rng.standard_normal(LARGE_ELEMENTS).astype(np.float32)
+    x, c = tf.constant(x_np), tf.constant(c_np)
+
+    class TfMath:
+        tanh, maximum, exp, minimum = tf.tanh, tf.maximum, tf.exp, tf.minimum
+    traced = tf.function(lambda x, c: chain10(x, c, TfMath))
+    on_gpu = not tf.get_device().startswith("cpu")
+
+    def gpugrad_run(fn):
+        def run():
+            y = fn(x, c)
+            if on_gpu:
+                y.backend.synchronize()
+            return y
+        return run
+    cases = {"numpy, op by op": lambda: chain10(x_np, c_np, np),
+             "gpugrad eager": gpugrad_run(lambda x, c: chain10(x, c, TfMath)),
+             "gpugrad traced": gpugrad_run(traced)}
+    expected = chain10(x_np, c_np, np)
+    worst = float(np.max(np.abs(traced(x, c).numpy() - expected)))
+    jax = C.optional("jax")
+    if jax is not None:
+        import jax.numpy as jnp
+        jitted = jax.jit(lambda x, c: chain10(x, c, jnp))
+        xj, cj = jnp.asarray(x_np), jnp.asarray(c_np)
+        jitted(xj, cj).block_until_ready()
+        cases["jax.jit"] = lambda: jitted(xj, cj).block_until_ready()
+    timed = C.time_all(cases, repeats, min_time)
+    ms = {k: t["median_s"] * 1e3 for k, t in timed.items()}
+    print(f"10-op elementwise chain over {LARGE_ELEMENTS} float32 elements "
+          f"(traced vs numpy: max |diff| {worst:.1e})")
+    print(C.table(["ms per chain", "median", "min"],
+                  [[k, C.fmt(v, 3), C.fmt(timed[k]["min_s"] * 1e3, 3)] for k, v in ms.items()]))
+    speedup = ms["gpugrad eager"] / ms["gpugrad traced"]
+    line = (f"gpugrad eager / traced: {speedup:.2f}x (target >= {TARGET_TRACED_VS_EAGER:g}: "
+            f"{'met' if speedup >= TARGET_TRACED_VS_EAGER else 'missed'})")
+    if "jax.jit" in ms:
+        line += f"; gpugrad traced / jax.jit: {ms['gpugrad traced'] / ms['jax.jit']:.2f}x"
+    print(line + "\n")
+    return {"ms": ms, "eager_over_traced": speedup, "max_abs_diff_vs_numpy": worst,
+            "target_at_least": TARGET_TRACED_VS_EAGER}
 
 
 def _version(name):

@@ -17,6 +17,9 @@ Measured, in ms per step:
     gpugrad graph     the (+ b) step in graph mode: placeholders, tf.gradients,
                       built once; one Session.run per step (target: faster
                       than the eager step, for both nets)
+    gpugrad traced    the (+ b) step in a ``tf.function`` (tape inside,
+                      returns the loss and gradients): traced once, then one
+                      call per step through the graph passes
     torch             h @ W + b, relu, F.cross_entropy, torch.autograd.grad,
                       with torch.set_num_threads(numpy's BLAS threads), in a
                       child process of its own -- if torch is installed
@@ -132,6 +135,32 @@ def gpugrad_step_fn(tf, params_np, x_np, labels_np, bias_add):
             loss.backend.synchronize()
         return loss, grads
 
+    return step
+
+
+def gpugrad_traced_step_fn(tf, params_np, x_np, labels_np):
+    """The (+ b) step traced with ``tf.function``."""
+    variables = [tf.Variable(p) for p in params_np]
+    x, labels = tf.constant(x_np), tf.constant(labels_np)
+    n_layers = len(variables) // 2
+    on_gpu = not tf.get_device().startswith("cpu")
+
+    @tf.function
+    def traced(x, labels):
+        with tf.GradientTape() as tape:
+            h = x
+            for i in range(n_layers):
+                z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
+                h = tf.nn.relu(z) if i < n_layers - 1 else z
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        return loss, tape.gradient(loss, variables)
+
+    def step():
+        loss, grads = traced(x, labels)
+        if on_gpu:
+            loss.backend.synchronize()
+        return loss, grads
     return step
 
 
@@ -284,6 +313,10 @@ def main(argv=None):
         name = f"gpugrad graph, sess.run ({device})"
         agree[name] = check(name, *fn(), ref_loss, ref_grads)[0]
         cases[name] = fn
+        fn = gpugrad_traced_step_fn(tf, params, x, labels)
+        name = f"gpugrad traced, tf.function ({device})"
+        agree[name] = check(name, *fn(), ref_loss, ref_grads)[0]
+        cases[name] = fn
         if torch is not None:
             fn, name, agree[name] = torch_checked_step(torch, params, x, labels, torch_device)
             cases[name] = fn
@@ -338,6 +371,8 @@ def main(argv=None):
             s["torch / numpy"] = C.ratio(ms[torch_name], numpy_ms)
         s["gpugrad graph / gpugrad eager (+ b)"] = C.ratio(
             ms[f"gpugrad graph, sess.run ({device})"], ms[f"gpugrad (+ b) ({device})"])
+        s["gpugrad traced / gpugrad eager (+ b)"] = C.ratio(
+            ms[f"gpugrad traced, tf.function ({device})"], ms[f"gpugrad (+ b) ({device})"])
         summary[n] = s
     for key in summary["big"]:
         is_us = key.endswith("us per step")
@@ -346,7 +381,7 @@ def main(argv=None):
         verdict = "-"
         if target != "-" and summary["big"][key] is not None:
             verdict = "met" if summary["big"][key] <= TARGET_BIG_VS_NUMPY else "missed"
-        if key.startswith("gpugrad graph /"):
+        if key.startswith("gpugrad graph /") or key.startswith("gpugrad traced /"):
             target = "< 1 (both)"
             verdict = "met" if all((summary[n][key] or 9) < 1 for n in NETS) else "missed"
         ratio_rows.append([key] + [C.fmt(summary[n].get(key), 0 if is_us else 2,
