@@ -350,16 +350,20 @@ def _reusable_input(op, ins, dies, producer, pinned):
     here, a fresh-array op of this run made it, and the output has its
     shape whatever the unknown dimensions turn out to be."""
     rule = op._registry_op
-    if rule is None or rule.name not in _IN_PLACE or op.attrs:
+    custom = getattr(op, "in_place_kernel", None)     # a fused step: any input position
+    if custom is None and (rule is None or rule.name not in _IN_PLACE or op.attrs):
+        return None
+    if custom is not None and len(op.outputs) != 1:
         return None
     out = op.outputs[0]
-    for k in _IN_PLACE[rule.name][1]:
+    for k in (range(len(ins)) if custom is not None else _IN_PLACE[rule.name][1]):
         if k >= len(ins):
             continue
         s, t = ins[k], op.inputs[k]
         maker = producer.get(s)
-        if s not in dies or s in pinned or ins.count(s) > 1 or maker is None or \
-                maker._registry_op is None or maker._registry_op.name not in _FRESH:
+        fresh = getattr(maker, "fresh_output", False) or maker is not None and \
+            maker._registry_op is not None and maker._registry_op.name in _FRESH
+        if s not in dies or s in pinned or ins.count(s) > 1 or not fresh:
             continue
         others = [x for j, x in enumerate(op.inputs) if j != k]
         if t.shape.rank is None or out.shape.rank is None or tuple(t.shape) != tuple(out.shape):
@@ -373,6 +377,8 @@ def _reusable_input(op, ins, dies, producer, pinned):
 
 
 def _in_place_kernel(op, k):
+    if getattr(op, "in_place_kernel", None) is not None:
+        return op.in_place_kernel(k)
     ufunc_name = _IN_PLACE[op._registry_op.name][0]
     fallback = op._kernel
 

@@ -132,3 +132,71 @@ def test_gradients_are_unchanged_by_the_passes():
 def test_unknown_option_is_refused():
     with pytest.raises(ValueError, match="unknown graph optimizer option"):
         gg.config.optimizer.set_experimental_options({"loop_unrolling": True})
+
+
+# ----------------------------------------------------------------- fusion
+BIG = 3 * 4096          # above fusion.FUSED_MIN_ELEMENTS: the fused kernel runs
+
+
+def ten_op_chain(x, b):
+    y = x * b
+    y = y + 0.5
+    y = gg.tanh(y)
+    y = y * y
+    y = gg.maximum(y, 0.1)
+    y = y - x
+    y = gg.exp(y * -0.5)
+    y = y * b
+    y = gg.minimum(y, 2.0)
+    return y + x
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("rows", [3, 1])
+def test_an_elementwise_chain_with_a_broadcast_bias_becomes_one_kernel(dtype, rows):
+    rng = np.random.default_rng(rows)
+    x = gg.constant(rng.standard_normal((rows, BIG)).astype(dtype))
+    b = gg.constant(rng.standard_normal(BIG).astype(dtype))       # a row, broadcast
+    (fused,), stats = run_with({}, ten_op_chain, x, b)
+    (plain,), _ = run_with(ALL_OFF, ten_op_chain, x, b)
+    assert stats["fused_kernels"] == 1 and stats["fused_ops"] == 11    # 10 ops and y*-0.5
+    np.testing.assert_allclose(fused, plain, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+def test_small_groups_run_their_ops_one_by_one_exactly():
+    x = gg.constant(np.linspace(-2, 2, 30, dtype=np.float32))
+    (fused,), stats = run_with({}, ten_op_chain, x, x)
+    (plain,), _ = run_with(ALL_OFF, ten_op_chain, x, x)
+    assert stats["fused_kernels"] == 1
+    np.testing.assert_array_equal(fused, plain)
+
+
+def test_a_value_read_outside_the_group_is_kept():
+    x = gg.constant(np.linspace(-2, 2, BIG, dtype=np.float32))
+
+    def f(x):
+        h = gg.tanh(x * 2.0)
+        return h + 1.0, gg.reduce_sum(h)       # h feeds the group and a reduction
+    (y, total), stats = run_with({}, f, x)
+    expected = np.tanh(x.numpy() * 2.0)
+    np.testing.assert_allclose(y, expected + 1.0, rtol=2e-6, atol=2e-6)
+    np.testing.assert_allclose(total, expected.sum(dtype=np.float64), rtol=1e-4, atol=1e-3)
+
+
+def test_fusion_never_moves_a_read_past_an_in_place_update():
+    w = gg.Variable(np.ones(BIG, np.float32))
+    opt = gg.optimizers.SGD(0.5)
+
+    def f(g):
+        doubled = w * 2.0                      # reads w before the update
+        opt.apply_gradients([(g, w)])          # updates w's buffer in place
+        return doubled + 1.0
+    (out,), _ = run_with({}, f, gg.constant(np.ones(BIG, np.float32)))
+    np.testing.assert_array_equal(out, np.full(BIG, 3.0, np.float32))
+    np.testing.assert_array_equal(w.numpy(), np.full(BIG, 0.5, np.float32))
+
+
+def test_fusion_can_be_switched_off():
+    x = gg.constant(np.ones(BIG, np.float32))
+    _, stats = run_with({"remapping": False}, ten_op_chain, x, x)      # TensorFlow's name
+    assert stats["fused_kernels"] == 0
