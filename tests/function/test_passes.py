@@ -135,7 +135,7 @@ def test_unknown_option_is_refused():
 
 
 # ----------------------------------------------------------------- fusion
-BIG = 3 * 4096          # above fusion.FUSED_MIN_ELEMENTS: the fused kernel runs
+BIG = 1 << 15           # times 2 or more ops: at least fusion.FUSED_MIN_WORK, the kernel runs
 
 
 def ten_op_chain(x, b):
