@@ -70,6 +70,17 @@ def make_data(sizes, batch, seed=0):
     return params, x, labels
 
 
+def mlp_loss(tf, variables, x, labels):
+    """The (+ b) network's mean cross-entropy, written once for every
+    gpugrad variant: eager, graph, traced."""
+    n_layers = len(variables) // 2
+    h = x
+    for i in range(n_layers):
+        z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
+        h = tf.nn.relu(z) if i < n_layers - 1 else z
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+
+
 # ------------------------------------------------------------------ numpy
 def numpy_step(params, x, labels):
     """Loss and [dW1, db1, ...] by hand: each pass over the data done once.
@@ -142,18 +153,12 @@ def gpugrad_traced_step_fn(tf, params_np, x_np, labels_np):
     """The (+ b) step traced with ``tf.function``."""
     variables = [tf.Variable(p) for p in params_np]
     x, labels = tf.constant(x_np), tf.constant(labels_np)
-    n_layers = len(variables) // 2
     on_gpu = not tf.get_device().startswith("cpu")
 
     @tf.function
     def traced(x, labels):
         with tf.GradientTape() as tape:
-            h = x
-            for i in range(n_layers):
-                z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
-                h = tf.nn.relu(z) if i < n_layers - 1 else z
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+            loss = mlp_loss(tf, variables, x, labels)
         return loss, tape.gradient(loss, variables)
 
     def step():
@@ -173,13 +178,7 @@ def gpugrad_graph_step_fn(tf, params_np, x_np, labels_np):
         x = tf.placeholder(tf.float32, [None, x_np.shape[1]], name="x")
         labels = tf.placeholder(tf.int32, [None], name="labels")
         variables = [tf.Variable(p) for p in params_np]
-        n_layers = len(variables) // 2
-        h = x
-        for i in range(n_layers):
-            z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
-            h = tf.nn.relu(z) if i < n_layers - 1 else z
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        loss = mlp_loss(tf, variables, x, labels)
         grads = tf.gradients(loss, variables)
         graph.finalize()
     sess = tf.Session(graph=graph)

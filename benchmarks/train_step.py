@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C  # noqa: E402
-from mlp_step import NETS, SETTLE_S, make_data, numpy_step  # noqa: E402
+from mlp_step import NETS, SETTLE_S, make_data, mlp_loss, numpy_step  # noqa: E402
 
 LR = 1e-3
 EPS = 1e-7              # timing: the Keras and gpugrad default
@@ -62,17 +62,11 @@ def gpugrad_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
     variables = [tf.Variable(p.copy()) for p in params_np]
     x, labels = tf.constant(x_np), tf.constant(labels_np)
     opt = tf.optimizers.Adam(LR, epsilon=eps)
-    n_layers = len(variables) // 2
     on_gpu = not tf.get_device().startswith("cpu")
 
     def run():
         with tf.GradientTape() as tape:
-            h = x
-            for i in range(n_layers):
-                z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
-                h = tf.nn.relu(z) if i < n_layers - 1 else z
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+            loss = mlp_loss(tf, variables, x, labels)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
         if on_gpu:
             loss.backend.synchronize()
@@ -84,18 +78,12 @@ def gpugrad_traced_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
     variables = [tf.Variable(p.copy()) for p in params_np]
     x, labels = tf.constant(x_np), tf.constant(labels_np)
     opt = tf.optimizers.Adam(LR, epsilon=eps)
-    n_layers = len(variables) // 2
     on_gpu = not tf.get_device().startswith("cpu")
 
     @tf.function
     def step(x, labels):
         with tf.GradientTape() as tape:
-            h = x
-            for i in range(n_layers):
-                z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
-                h = tf.nn.relu(z) if i < n_layers - 1 else z
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+            loss = mlp_loss(tf, variables, x, labels)
         opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
@@ -115,13 +103,7 @@ def gpugrad_graph_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
         x = tf.placeholder(tf.float32, [None, x_np.shape[1]])
         labels = tf.placeholder(tf.int32, [None])
         variables = [tf.Variable(p.copy()) for p in params_np]
-        n_layers = len(variables) // 2
-        h = x
-        for i in range(n_layers):
-            z = tf.matmul(h, variables[2 * i]) + variables[2 * i + 1]
-            h = tf.nn.relu(z) if i < n_layers - 1 else z
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=h))
+        loss = mlp_loss(tf, variables, x, labels)
         train = tf.optimizers.Adam(LR, epsilon=eps).minimize(loss)
         init = tf.global_variables_initializer()
         graph.finalize()
