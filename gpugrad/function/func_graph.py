@@ -24,6 +24,7 @@ from .. import backend as _backends
 from .. import context
 from ..errors import InvalidArgumentError
 from ..graph.core import Graph, GraphTensor, placeholder
+from ..graph.variables import ASSIGN_OPS, check_assignment
 from ..tensor import Tensor
 from ..variable import Variable
 
@@ -146,15 +147,7 @@ class FuncGraph(Graph):
             else:
                 with _backends.device(var._backend), context.eager_scope():
                     value = self._as_graph_tensor(var._checked(value, how))
-        if value.dtype is not var.dtype:
-            raise InvalidArgumentError(
-                f"{how} on variable '{var.name[:-2]}': dtype mismatch, the variable is "
-                f"{var.dtype.name} and the value is {value.dtype.name} (shape {value.shape}); "
-                f"cast it with gpugrad.cast")
-        if not var.shape.is_compatible_with(value.shape):
-            raise InvalidArgumentError(
-                f"{how} on variable '{var.name[:-2]}': shape mismatch, the variable has shape "
-                f"{list(var.shape)} and the value has shape {value.shape}")
+        check_assignment(how, var, value)
         if id(var) not in self._reads:
             self.variables.append(var)
             self._reads[id(var)] = []
@@ -175,9 +168,7 @@ class FuncGraph(Graph):
             var._data = new
             return ()
 
-        type_ = {"assign": "AssignVariableOp", "assign_add": "AssignAddVariableOp",
-                 "assign_sub": "AssignSubVariableOp"}[how]
-        op = self._effect(type_, [value], kernel)
+        op = self._effect(ASSIGN_OPS[how], [value], kernel)
         op.attrs["variable"] = var
         self._written.add(id(var))
         return var if read_value else op

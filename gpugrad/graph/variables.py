@@ -15,6 +15,26 @@ from ..variable import Variable
 from .core import GraphTensor, get_default_graph
 
 
+#: the graph op type of each assignment
+ASSIGN_OPS = {"assign": "AssignVariableOp", "assign_add": "AssignAddVariableOp",
+              "assign_sub": "AssignSubVariableOp"}
+
+
+def check_assignment(how, variable, value):
+    """Raise, naming the variable, when the graph tensor ``value`` cannot be
+    assigned to ``variable`` (another dtype, an incompatible static shape)."""
+    name = variable.name[:-2]
+    if value.dtype is not variable.dtype:
+        raise InvalidArgumentError(
+            f"{how} on variable '{name}': dtype mismatch, the variable is "
+            f"{variable.dtype.name} and the value is {value.dtype.name} (shape {value.shape}); "
+            f"cast it with gpugrad.cast")
+    if not variable.shape.is_compatible_with(value.shape):
+        raise InvalidArgumentError(
+            f"{how} on variable '{name}': shape mismatch, the variable has shape "
+            f"{variable.shape} and the value has shape {value.shape}")
+
+
 class GraphVariable(Variable):
     __slots__ = ("_graph", "_graph_op", "_initializer", "_initial_value", "_dtype",
                  "_reads", "_key")
@@ -185,17 +205,8 @@ class GraphVariable(Variable):
             else:
                 from ..tensor import _constant
                 t = graph._as_graph_tensor(_constant(value, self._dtype))
-            if t.dtype is not self._dtype:
-                raise InvalidArgumentError(
-                    f"{how} on variable '{self._name[:-2]}': dtype mismatch, the variable is "
-                    f"{self._dtype.name} and the value is {t.dtype.name} (shape {t.shape}); "
-                    f"cast it with gpugrad.cast")
-            if not self._shape.is_compatible_with(t.shape):
-                raise InvalidArgumentError(
-                    f"{how} on variable '{self._name[:-2]}': shape mismatch, the variable has "
-                    f"shape {self._shape} and the value has shape {t.shape}")
-            type_ = {"assign": "AssignVariableOp", "assign_add": "AssignAddVariableOp",
-                     "assign_sub": "AssignSubVariableOp"}[how]
+            check_assignment(how, self, t)
+            type_ = ASSIGN_OPS[how]
             op = graph._create_op(type_, [t], [(self._shape, self._dtype)],
                                   self._assign_kernel(how), name=name or type_,
                                   attrs={"variable": self})

@@ -5,48 +5,32 @@ The cases are the gradient sweep's (tests/ops/test_gradients.py). Inside a
 into the trace as plain ops (``inline_gradients``) and the function's graph
 passes run over them: this checks both, for every registered op.
 """
-import importlib.util
-import pathlib
-import random
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import gpugrad as tf
-
-_SWEEP = pathlib.Path(__file__).parent.parent / "ops" / "test_gradients.py"
-_spec = importlib.util.spec_from_file_location("gradient_sweep_cases_traced", _SWEEP)
-sweep = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sweep)
+from gradient_sweep import CASE_NAMES, draw, flat
 
 
-def _flat(result):
-    return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
-@pytest.mark.parametrize("name", sorted(sweep.CASES))
+@pytest.mark.parametrize("name", CASE_NAMES)
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_traced_gradient_equals_the_tape(name, data):
-    case = sweep.CASES[name]
-    shapes_, params = data.draw(case.draw, label="shapes, params")
-    seed = data.draw(st.integers(0, 2 ** 16), label="seed")
-    inputs = case.inputs(shapes_, random.Random(seed))
-    rng = np.random.default_rng(seed)
+    case, inputs, params, rng = draw(name, data)
 
     def grads_of(*xs):
         with tf.GradientTape(persistent=True) as tape:
             for x in xs:
                 tape.watch(x)
-            outs = _flat(case.fn(*xs, **dict(params)))
+            outs = flat(case.fn(*xs, **params))
         cotangents = [tf.constant(c) for c in seeds]
         return outs, tape.gradient(outs, list(xs), output_gradients=cotangents)
 
     with tf.GradientTape() as probe:
         for x in inputs:
             probe.watch(x)
-        shapes_out = [o.shape for o in _flat(case.fn(*inputs, **dict(params)))]
+        shapes_out = [o.shape for o in flat(case.fn(*inputs, **params))]
     seeds = [rng.standard_normal(list(s)).astype(np.float64) for s in shapes_out]
     outs, expected = grads_of(*inputs)
     traced = tf.function(grads_of)

@@ -6,40 +6,24 @@ so shape inference, the shape-dependent wrappers, symbolic ``gradients``
 and the replay of gradient rules are all exercised for every op. The
 session runs three times: record, check the replay, replay.
 """
-import importlib.util
-import pathlib
-import random
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import gpugrad as tf
-
-_SWEEP = pathlib.Path(__file__).parent.parent / "ops" / "test_gradients.py"
-_spec = importlib.util.spec_from_file_location("gradient_sweep_cases", _SWEEP)
-sweep = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sweep)
+from gradient_sweep import CASE_NAMES, draw, flat
 
 
-def _flat(result):
-    return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
-@pytest.mark.parametrize("name", sorted(sweep.CASES))
+@pytest.mark.parametrize("name", CASE_NAMES)
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_graph_gradient_equals_the_tape(name, data):
-    case = sweep.CASES[name]
-    shapes_, params = data.draw(case.draw, label="shapes, params")
-    seed = data.draw(st.integers(0, 2 ** 16), label="seed")
-    inputs = case.inputs(shapes_, random.Random(seed))
-    rng = np.random.default_rng(seed)
+    case, inputs, params, rng = draw(name, data)
 
     with tf.GradientTape(persistent=True) as tape:
         for x in inputs:
             tape.watch(x)
-        outs = _flat(case.fn(*inputs, **dict(params)))
+        outs = flat(case.fn(*inputs, **params))
     cotangents = [rng.standard_normal(o.shape).astype(np.float64) for o in outs]
     expected = tape.gradient(outs, inputs, output_gradients=[tf.constant(c) for c in cotangents])
 
@@ -47,7 +31,7 @@ def test_graph_gradient_equals_the_tape(name, data):
     with graph.as_default():
         holders = [tf.placeholder(tf.float64, [None] + list(x.shape[1:]) if x.shape else [])
                    for x in inputs]
-        g_outs = _flat(case.fn(*holders, **dict(params)))
+        g_outs = flat(case.fn(*holders, **params))
         seeds = [tf.placeholder(tf.float64, None) for _ in g_outs]
         grads = tf.gradients(g_outs, holders, grad_ys=seeds)
     feed = {h: x.numpy() for h, x in zip(holders, inputs)}
