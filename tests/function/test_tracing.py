@@ -11,6 +11,7 @@ import pytest
 import gpugrad as gg
 from gpugrad.errors import InvalidArgumentError, OperatorNotAllowedInGraphError
 from gpugrad.function import RetracingWarning
+from gpugrad.testing.parity import skip_reason
 
 
 def counted(fn_body):
@@ -221,10 +222,23 @@ def test_python_if_on_a_tensor_says_to_use_cond():
         f(gg.constant(1.0))
 
 
-def test_arguments_on_different_devices_are_refused(device):
-    f = gg.function(lambda x: x * 2.0)
-    np.testing.assert_array_equal(f(gg.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
-    assert f(gg.constant([1.0, 2.0])).device == gg.get_device()
+def test_a_traced_function_runs_on_its_arguments_device(device):
+    v = gg.Variable([1.0, 1.0])
+    f = gg.function(lambda x: gg.exp(x) * 2.0 + v)
+    out = f(gg.constant([0.0, 1.0]))
+    assert out.device == gg.get_device()
+    np.testing.assert_allclose(out.numpy(), [3.0, 2 * np.e + 1], rtol=1e-6)
+
+
+def test_arguments_on_two_devices_are_refused():
+    reason = skip_reason("gpu")
+    if reason:
+        pytest.skip(reason)
+    f = gg.function(lambda x, y: x + y)
+    with gg.device("gpu"):
+        on_gpu = gg.constant([1.0])
+    with pytest.raises(InvalidArgumentError, match="different devices"):
+        f(gg.constant([1.0]), on_gpu)
 
 
 def test_an_error_at_run_time_names_the_op_and_where_it_was_traced():
