@@ -162,15 +162,15 @@ def run_peer_process(script, task, arrays=None):
 def peer_worker(folder, work):
     """The child's side of ``run_peer_process``: ``work(task, arrays)``
     builds and times the cases and returns a JSON-able dict, written back for
-    the parent. When torch does not import here, the parent gets
-    ``{"unavailable": reason}``."""
+    the parent. When the peer (``task["module"]``, torch by default) does not
+    import here, the parent gets ``{"unavailable": reason}``."""
     import numpy
     with open(os.path.join(folder, "task.json")) as f:
         task = json.load(f)
     path = os.path.join(folder, "arrays.npz")
     arrays = dict(numpy.load(path)) if os.path.exists(path) else {}
     try:
-        importlib.import_module("torch")
+        importlib.import_module(task.get("module", "torch"))
     except Exception as e:  # ImportError, or a broken install
         result = {"unavailable": f"{type(e).__name__}: {e}"}
     else:

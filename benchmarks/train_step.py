@@ -4,8 +4,10 @@ The 784-1024-1024-10 ReLU MLP at batch 256 and the 64-128-10 one at batch
 64, float32, sparse softmax cross-entropy. Next to gpugrad, in the same run:
 the hand-written numpy forward and backward of benchmarks/mlp_step.py
 followed by a fused numba Adam over all parameters (the same kernel gpugrad
-uses, called directly: the floor), and PyTorch eager with
-``torch.optim.Adam(fused=True)`` when installed. gpugrad runs twice: eager
+uses, called directly: the floor), PyTorch eager with
+``torch.optim.Adam(fused=True)`` when installed, and the whole step as one
+``jax.jit`` function when jax imports (the compiled-step peer: the gap a
+traced gpugrad step has to close). gpugrad runs twice: eager
 (GradientTape + apply_gradients) and in graph mode (the step built once with
 placeholders and ``minimize``, one ``Session.run(train_op)`` per step).
 Targets, reported and never asserted: the big network within 1.1x of the
@@ -115,6 +117,26 @@ def gpugrad_graph_train_fn(tf, params_np, x_np, labels_np, eps=EPS):
     return (lambda: sess.run(train, feed)), values
 
 
+class _JaxValues(list):
+    """The parameters of a jax run, read after its steps (``compare``)."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def __iter__(self):
+        import numpy
+        return iter([_Host(numpy.asarray(p)) for p in self.state[0]])
+
+
+class _Host:
+    def __init__(self, array):
+        self.array = array
+
+    def numpy(self):
+        return self.array
+
+
 class _SessionValue:
     def __init__(self, sess, variable):
         self.sess, self.variable = sess, variable
@@ -141,10 +163,46 @@ def torch_train_fn(torch, params_np, x_np, labels_np, eps=EPS):
     return run, params
 
 
-def reference_after_3_steps(params, x, labels, adam):
-    """The parameters after three steps of numpy + fused Adam (AGREEMENT_EPS)."""
+def jax_train_fn(jax, params_np, x_np, labels_np, eps=EPS):
+    """The same step as one ``jax.jit`` function: value_and_grad of the loss
+    and Keras's Adam arithmetic, written in jax.numpy (no optax needed)."""
+    import jax.numpy as jnp
+    params = [jnp.asarray(p) for p in params_np]
+    x, labels = jnp.asarray(x_np), jnp.asarray(labels_np)
+    n_layers = len(params) // 2
+
+    def loss_fn(ps):
+        h = x
+        for i in range(n_layers):
+            z = h @ ps[2 * i] + ps[2 * i + 1]
+            h = jax.nn.relu(z) if i < n_layers - 1 else z
+        logp = jax.nn.log_softmax(h)
+        return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
+
+    @jax.jit
+    def step(ps, ms, vs, t):
+        loss, grads = jax.value_and_grad(loss_fn)(ps)
+        t = t + 1
+        alpha = LR * jnp.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        ms = [m + (g - m) * 0.1 for m, g in zip(ms, grads)]
+        vs = [v + (g * g - v) * 0.001 for v, g in zip(vs, grads)]
+        ps = [p - m * alpha / (jnp.sqrt(v) + eps) for p, m, v in zip(ps, ms, vs)]
+        return ps, ms, vs, t, loss
+
+    state = [params, [jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params],
+             jnp.asarray(0.0, jnp.float32)]
+
+    def run():
+        ps, ms, vs, t, loss = step(*state)
+        loss.block_until_ready()
+        state[:] = [ps, ms, vs, t]
+    return run, state
+
+
+def reference_after_3_steps(params, x, labels, adam, eps=AGREEMENT_EPS):
+    """The parameters after three steps of numpy + fused Adam."""
     reference = [p.copy() for p in params]
-    run = numpy_train_fn(reference, x, labels, adam, AGREEMENT_EPS)
+    run = numpy_train_fn(reference, x, labels, adam, eps)
     for _ in range(3):
         run()
     return reference
@@ -159,8 +217,9 @@ def compare(name, run, values, reference):
     worst = max(float(np.max(np.abs(g - r))) / (float(np.max(np.abs(r))) or 1.0)
                 for g, r in zip(got, reference))
     status = "ok" if worst < 1e-4 else "MISMATCH"
-    print(f"  {name}: parameters after 3 steps vs numpy + fused Adam "
-          f"(epsilon {AGREEMENT_EPS:g}): {status} (max |diff| / max |param| = {worst:.1e})")
+    eps = "" if "epsilon" in name else f" (epsilon {AGREEMENT_EPS:g})"
+    print(f"  {name}: parameters after 3 steps vs numpy + fused Adam{eps}: {status} "
+          f"(max |diff| / max |param| = {worst:.1e})")
     return worst
 
 
@@ -177,6 +236,26 @@ def agreement(tf, torch, params, x, labels, reference):
         worst[TORCH] = compare(TORCH, *torch_train_fn(torch, params, x, labels, AGREEMENT_EPS),
                                reference)
     return worst
+
+
+def jax_worker(task, arrays):
+    """In a child process: jax.jit's agreement check (with the timing
+    epsilon, where jax's and numpy's rounding noise in near-zero gradients
+    cannot be told apart) and timing for one net."""
+    import jax
+    spec = NETS[task["net"]]
+    params, x, labels = make_data(spec["sizes"], spec["batch"])
+    reference = [arrays[f"p{i}"] for i in range(len(params))]
+    run, state = jax_train_fn(jax, params, x, labels)
+    worst = compare("jax.jit (epsilon 1e-7)", run, _JaxValues(state), reference)
+    cases = {"jax.jit": jax_train_fn(jax, params, x, labels)[0]}
+    timed = C.time_all(cases, task["repeats"], task["window"], settle=SETTLE_S)
+    return {"timed": timed, "agreement": {"jax.jit": worst}}
+
+
+def child_worker(task, arrays):
+    """In a child process: the peer the task names (torch by default)."""
+    return (jax_worker if task.get("module") == "jax" else torch_worker)(task, arrays)
 
 
 def torch_worker(task, arrays):
@@ -196,11 +275,12 @@ def torch_worker(task, arrays):
 def main():
     args = C.parser(__doc__.splitlines()[0], peer_process=True).parse_args()
     if args.peer_worker:
-        return C.peer_worker(args.peer_worker, torch_worker)
+        return C.peer_worker(args.peer_worker, child_worker)
     tf = C.import_gpugrad()
     from gpugrad.backend import kernels
     adam = kernels.load_module("adam", "cpu").adam
     in_process = args.same_process_peers
+    jax_version = None if args.no_peers else C.installed_version("jax")
     torch = None if args.no_peers or not in_process else C.optional("torch")
     torch_version = (None if args.no_peers else
                      getattr(torch, "__version__", None) if in_process else
@@ -226,6 +306,7 @@ def main():
             cases[TORCH] = torch_train_fn(torch, params, x, labels)[0]
         reference = reference_after_3_steps(params, x, labels, adam)
         agree = agreement(tf, torch, params, x, labels, reference)
+
         timed = C.time_all(cases, repeats, window, settle=SETTLE_S)
         if torch_version and not in_process:
             peer = C.run_peer_process(
@@ -238,6 +319,14 @@ def main():
                 timed.update(peer["timed"])
                 agree.update(peer["agreement"])
                 env["torch_threads"] = peer["torch_threads"]
+        if jax_version:
+            peer = C.run_peer_process(
+                __file__, {"module": "jax", "net": net, "repeats": repeats, "window": window},
+                {f"p{i}": p for i, p in enumerate(reference_after_3_steps(params, x, labels,
+                                                                          adam, EPS))})
+            if "unavailable" not in peer:
+                timed.update(peer["timed"])
+                agree.update(peer["agreement"])
         C.noise_warning(timed)
         ms = {k: t["median_s"] * 1e3 for k, t in timed.items()}
         print(C.table(["ms per training step", "median", "min"],
@@ -258,6 +347,8 @@ def main():
         line += f"\ngpugrad traced / numpy: {traced_vs_numpy:.2f}x"
         bound = 1.0 if net == "big" else 1.5
         line += f" (target < {bound:g}: {'met' if traced_vs_numpy < bound else 'missed'})"
+        if "jax.jit" in ms:
+            line += f"; gpugrad traced / jax.jit: {ms[TRACED] / ms['jax.jit']:.2f}x"
         if TORCH in ms:
             traced_vs_torch = ms[TRACED] / ms[TORCH]
             line += f"; gpugrad traced / torch: {traced_vs_torch:.2f}x"
