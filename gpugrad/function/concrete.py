@@ -29,12 +29,23 @@ class _Executor(Session):
     def __init__(self, graph, backend):
         super().__init__(graph=graph, device=backend.name)
         self._backend = backend
+        self._call_plan = None
 
     def plan(self, targets, fed):
         key = (tuple(map(id, targets)), tuple(map(id, fed)), config.optimizer.version)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = self._plan(list(targets), list(fed))
+        return plan
+
+    def call_plan(self, concrete):
+        """The plan of a plain call (outputs and effects from the inputs),
+        remembered without building its key each call."""
+        cached = self._call_plan
+        if cached is not None and cached[0] == config.optimizer.version:
+            return cached[1]
+        plan = self.plan(concrete._targets, concrete.inputs)
+        self._call_plan = (config.optimizer.version, plan)
         return plan
 
     def _finish(self, raw, n_slots, feed_slots, fetch_slots, junk):
@@ -46,13 +57,12 @@ class _Executor(Session):
 
     def _execute(self, plan, feed_values):
         run = _Run(self, feed_values)
-        constants = [v for _, v in plan.constants]
         context.push(None)                  # kernels run eagerly
         scope = self._backend.device_scope() if self._backend.scoped else None
         if scope is not None:
             scope.__enter__()
         try:
-            return plan.compiled(run, feed_values, constants)
+            return plan.compiled(run, feed_values)
         except StepFailed as failed:
             op = plan.steps[failed.index][4]
             raise _op_error(op, _static_inputs(op), failed.exc) from failed.exc
@@ -144,8 +154,7 @@ class ConcreteFunction:
         ex = self._executor(tensors)
         if _recording and self._watched(tensors):
             return self._call_recorded(ex, tensors)
-        plan = ex.plan(self._targets, self.inputs)
-        values = ex._execute(plan, [t._data for t in tensors])
+        values = ex._execute(ex.call_plan(self), [t._data for t in tensors])
         return self._pack(values, ex._backend)
 
     def _pack(self, values, backend):

@@ -19,10 +19,11 @@ class StepFailed(Exception):
 def compile_plan(plan):
     """``run(run, feeds) -> fetched values`` for ``plan``."""
     names = {"ShapeOnly": ShapeOnly, "StepFailed": StepFailed}
-    lines = ["def run_plan(run, feeds, constants):", "    i = -1", "    try:"]
+    lines = ["def run_plan(run, feeds):", "    i = -1", "    try:"]
     body = []
-    for k, (s, _) in enumerate(plan.constants):
-        body.append(f"s{s} = constants[{k}]")
+    for k, (s, value) in enumerate(plan.constants):
+        names[f"c{k}"] = value         # folded once: the same array every call
+        body.append(f"s{s} = c{k}")
     for k, s in enumerate(plan.feed_slots):
         body.append(f"s{s} = feeds[{k}]")
     for s in plan.watched_feeds:

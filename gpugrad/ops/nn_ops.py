@@ -24,7 +24,7 @@ FUSED_MIN_ELEMENTS = 32768
 #: against 13.6 for the gradient; relu_grad's kernel wins only above ~16k)
 ROW_KERNELS = frozenset({"softmax", "log_softmax", "sparse_xent", "sparse_xent_grad"})
 ROW_KERNEL_DIVISOR = 64
-_FUSED_DTYPES = ("float16", "float32", "float64")
+_FUSED_DTYPE_CHARS = "efd"      # float16, float32, float64 (a dtype's name is slow to get)
 
 
 def fused_kernel(backend, name, x, *same):
@@ -34,7 +34,7 @@ def fused_kernel(backend, name, x, *same):
     than ``x``, or a backend without kernels."""
     limit = FUSED_MIN_ELEMENTS // ROW_KERNEL_DIVISOR if name in ROW_KERNELS else \
         FUSED_MIN_ELEMENTS
-    if x.size < limit or x.dtype.name not in _FUSED_DTYPES:
+    if x.size < limit or x.dtype.char not in _FUSED_DTYPE_CHARS:
         return None
     for other in same:
         if other.dtype != x.dtype or other.shape != x.shape:
