@@ -89,11 +89,12 @@ def test_unused_results_are_not_computed_but_effects_run():
     assert any(op.type == "exp" for op in concrete)   # still in the graph, not in the plan
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("seed", range(4))
-def test_random_graphs_give_the_same_results_with_and_without_passes(dtype, seed):
+@pytest.mark.parametrize("rows", [6, 20000])          # ops one by one, and fused kernels
+def test_random_graphs_give_the_same_results_with_and_without_passes(dtype, seed, rows):
     rng = np.random.default_rng(seed)
-    x = gg.constant(rng.standard_normal((6, 5)).astype(dtype))
+    x = gg.constant(rng.standard_normal((rows, 5)).astype(dtype))
     b = gg.constant(rng.standard_normal(5).astype(dtype))
     unary = [gg.tanh, gg.sigmoid, gg.nn.relu, gg.abs, gg.square, gg.negative,
              lambda t: gg.exp(gg.minimum(t, 3.0)), lambda t: gg.log1p(gg.abs(t))]
@@ -112,8 +113,12 @@ def test_random_graphs_give_the_same_results_with_and_without_passes(dtype, seed
         return values[-1], values[-2] + values[-3], gg.reduce_sum(values[-4])
     on, stats = run_with({}, f, x, b)
     off, _ = run_with(ALL_OFF, f, x, b)
-    for a, e in zip(on, off):
-        np.testing.assert_allclose(a, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+    # a fused kernel rounds once per chain, op by op rounds after each op:
+    # float16 chains of up to 12 ops drift by a few of its ulps
+    tolerance = 1e-2 if dtype == "float16" else TOLERANCE[dtype]
+    for a, e in zip(on[:2], off[:2]):
+        np.testing.assert_allclose(a, e, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(on[2], off[2], rtol=tolerance * 10, atol=tolerance * rows)
 
 
 def test_gradients_are_unchanged_by_the_passes():
