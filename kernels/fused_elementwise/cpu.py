@@ -21,9 +21,10 @@ import numpy as np
 
 from .._threads import FLAGS, pick, twins
 from .._vmath import CHUNK, as_float, as_int, exp
-from .program import FLOATS, SUPPORTED_OPS, canonical, check, constant, digest
+from .program import FLOATS, SUPPORTED_OPS, canonical, check, constant, digest, prepared
 
-__all__ = ["fused_elementwise", "SUPPORTED_OPS"]  # SUPPORTED_OPS: the ops a program may use
+#: SUPPORTED_OPS: the ops a program may use
+__all__ = ["fused_elementwise", "prepare", "SUPPORTED_OPS"]
 
 #: bump when the generated code or a helper below changes: new module names
 FORMAT = 2
@@ -398,16 +399,16 @@ def _module(program, dtypes, kinds, over):
 
 
 # ------------------------------------------------------------ layout
-def _collapse(shape, arrays):
-    """(rows, cols, per input: (kind, row stride, materialise?)) for a 2-D
-    view of the broadcast ``shape`` in which as many inputs as possible are
-    read in place: full (rows x cols), a row (cols, repeated per row), a
-    column (rows, one per row) or a scalar."""
+def _collapse(shape, shapes):
+    """(rows, cols, per input: (kind, what, materialise?)) for a 2-D view of
+    the broadcast ``shape`` of inputs of ``shapes`` in which as many inputs
+    as possible are read in place: full (rows x cols), a row (cols, repeated
+    per row), a column (rows, one per row) or a scalar."""
     dims = [d for d, size in enumerate(shape) if size != 1]
     ndim = len(shape)
     masks = []
-    for a in arrays:
-        padded = (1,) * (ndim - a.ndim) + a.shape
+    for s in shapes:
+        padded = (1,) * (ndim - len(s)) + tuple(s)
         masks.append([padded[d] != 1 for d in dims])
     groups, spans = [], []  # merged adjacent dims where every input agrees
     for k, d in enumerate(dims):
@@ -418,7 +419,7 @@ def _collapse(shape, arrays):
             groups.append(shape[d])
             spans.append(column)
     g = len(groups)
-    runs = [tuple(spans[k][i] for k in range(g)) for i in range(len(arrays))]
+    runs = [tuple(spans[k][i] for k in range(g)) for i in range(len(shapes))]
 
     def plan(split):
         row = (False,) * split + (True,) * (g - split)
@@ -468,7 +469,7 @@ def _layout(arrays):
         return shape, 1, arrays[0].size, "v" * len(arrays), [_flat(a) for a in arrays], \
             (0,) * len(arrays)
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    rows, cols, plan = _collapse(shape, arrays)
+    rows, cols, plan = _collapse(shape, [a.shape for a in arrays])
     kinds, flats, strides = [], [], []
     for a, (kind, what, materialise) in zip(arrays, plan):
         if materialise:
@@ -534,3 +535,98 @@ def fused_elementwise(program, inputs, out=None):
             flat_outs = [f for f, i in zip(flat_outs, over) if i < 0]
         pick(module._launches, size)(*flats, *flat_outs, rows, cols, *strides)
     return tuple(results)
+
+
+# ------------------------------------------------------------ prepared calls
+def _call_source(size, dtypes, reads, types, over, launch_args):
+    """The source of a prepared ``call``: per input, ``reads[i]`` is 'flat'
+    (its own buffer, read in place), 'over' (an output stored into it) or
+    'copy' (broadcast to the full shape first)."""
+    n = len(dtypes)
+    names = ", ".join(f"a{i}" for i in range(n)) + ("," if n == 1 else "")
+    checks, lines = [], []
+    for i, read in enumerate(reads):
+        checks += [f"a{i}.shape != S{i}", f"a{i}.dtype is not D{i}"]
+        half = dtypes[i].name == "float16"
+        if read == "copy":  # any layout: copied into a fresh C-contiguous buffer
+            lines += [f"b{i} = empty(SHAPE, D{i})", f"copyto(b{i}, a{i})",
+                      f"f{i} = b{i}{'.view(U16)' if half else ''}.ravel()"]
+            continue
+        checks.append(f"not a{i}.flags.{'carray' if read == 'over' else 'c_contiguous'}")
+        lines.append(f"f{i} = a{i}{'.view(U16)' if half else ''}.ravel()")  # a view: contiguous
+    results, flat_outs = [], []
+    for k, (dtype, i) in enumerate(zip(types, over)):
+        if i >= 0:
+            results.append(f"a{i}")
+            continue
+        results.append(f"r{k}")
+        lines.append(f"r{k} = empty(SHAPE, T{k})")
+        flat_outs.append(f"r{k}{'.view(U16)' if dtype == 'float16' else ''}.ravel()")
+    if size:
+        args = [f"f{i}" for i in range(n)] + flat_outs + [str(a) for a in launch_args]
+        lines.append(f"launch({', '.join(args)})")
+    body = "\n".join(f"    {line}" for line in lines)
+    return (f"def call(inputs):\n"
+            f"    try:  # not the prepared count, shapes, dtypes or layouts: the general path\n"
+            f"        {names} = inputs\n"
+            f"        other = {' or '.join(checks)}\n"
+            f"    except (AttributeError, TypeError, ValueError):\n"
+            f"        other = True\n"
+            f"    if other:\n"
+            f"        return slow(inputs)\n"
+            f"{body}\n"
+            f"    return ({', '.join(results)},)\n")
+
+
+def prepare(program, shapes, dtypes, over=None):
+    """``call(inputs)``, running ``program`` on inputs of exactly ``shapes``
+    and ``dtypes`` (spec.md, "Prepared calls"). The layout, the compiled
+    module and launch (compiled here, with writeable arrays), the output
+    dtypes and shape are worked out once; ``call`` checks each input's
+    shape, dtype (by identity) and contiguity, takes its flat view (a float16
+    one as uint16), allocates the outputs not stored over an input, and
+    launches. Anything else (another layout, byte order, not an array) takes
+    the general ``fused_elementwise``; another shape or dtype is a
+    ValueError. ``call.source`` is the generated function."""
+    shapes, dtypes, shape, types, over = prepared(program, shapes, dtypes, over)
+    size = math.prod(shape)
+    if all(s == shape for s in shapes):  # one shape: one row
+        rows, cols, plan = 1, size, [("v", "full", False)] * len(shapes)
+    else:
+        rows, cols, plan = _collapse(shape, shapes)
+    kinds = "".join(kind for kind, _, _ in plan)
+    strides = tuple({"full": cols, "row": 0, "column": 1, "scalar": 0}[what]
+                    for _, what, _ in plan)
+    reads = ["over" if i in over else ("copy" if materialise else "flat")
+             for i, (_, _, materialise) in enumerate(plan)]
+    module = _module(program, dtypes, kinds, over)
+    launch = pick(module._launches, size)
+    if size:  # compile now (or load numba's cached code), not on the first call
+        empty = [np.empty(0, np.uint16 if d.name == "float16" else d) for d in dtypes]
+        empty += [np.empty(0, np.uint16 if t == "float16" else t)
+                  for t, i in zip(types, over) if i < 0]
+        launch(*empty, 0, 1, *strides)
+
+    def slow(inputs):
+        """Inputs not as prepared: the general path (or a clear error)."""
+        arrays = [np.asarray(a) for a in inputs]
+        if len(arrays) != len(shapes):
+            raise ValueError(f"prepared for {len(shapes)} inputs, got {len(arrays)}")
+        for i, (a, s, d) in enumerate(zip(arrays, shapes, dtypes)):
+            if a.shape != s or a.dtype.name != d.name:
+                raise ValueError(f"input {i}: prepared for {d.name}{list(s)}, got "
+                                 f"{a.dtype.name}{list(a.shape)}")
+        out = tuple(arrays[i] if i >= 0 and arrays[i].flags.carray and arrays[i].dtype == t
+                    else None for t, i in zip(types, over))
+        return fused_elementwise(program, arrays, out=out)
+
+    namespace = dict(slow=slow, launch=launch, empty=np.empty, copyto=np.copyto,
+                     U16=np.dtype(np.uint16), SHAPE=shape)
+    namespace.update({f"S{i}": s for i, s in enumerate(shapes)})
+    namespace.update({f"D{i}": d for i, d in enumerate(dtypes)})
+    namespace.update({f"T{k}": np.dtype(t) for k, t in enumerate(types)})
+    text = _call_source(size, dtypes, reads, types, over, (rows, cols) + strides)
+    exec(compile(text, f"<fused_elementwise.prepare {module.__name__}>", "exec"), namespace)
+    call = namespace["call"]
+    call.source = text
+    return call

@@ -12,9 +12,10 @@ import threading
 
 import numpy as np
 
-from .program import FLOATS, SUPPORTED_OPS, canonical, check, constant, digest
+from .program import FLOATS, SUPPORTED_OPS, canonical, check, constant, digest, prepared
 
-__all__ = ["fused_elementwise", "SUPPORTED_OPS"]  # SUPPORTED_OPS: the ops a program may use
+#: SUPPORTED_OPS: the ops a program may use
+__all__ = ["fused_elementwise", "prepare", "SUPPORTED_OPS"]
 
 #: bump when the generated code changes
 FORMAT = 1
@@ -185,3 +186,20 @@ def fused_elementwise(program, inputs, out=None):
     # CuPy copies an input that overlaps an output unless it is that very
     # array object, which the kernel reads before it writes
     return kernel(*arrays, *targets)
+
+
+def prepare(program, shapes, dtypes, over=None):
+    """``call(inputs)``, running ``program`` on CuPy inputs of ``shapes`` and
+    ``dtypes`` (spec.md, "Prepared calls"): the ElementwiseKernel is built
+    here; CuPy broadcasts. An output stored over an input is that input
+    object passed as the output (CuPy reads it in place)."""
+    _, dtypes, shape, _, over = prepared(program, shapes, dtypes, over)
+    kernel, out_types = _kernel(program, dtypes)
+    if all(i < 0 for i in over):
+        return lambda inputs: kernel(*inputs)
+    import cupy
+
+    def call(inputs):
+        return kernel(*inputs, *[inputs[i] if i >= 0 else cupy.empty(shape, t)
+                                 for i, t in zip(over, out_types)])
+    return call

@@ -133,6 +133,40 @@ def check(program, input_dtypes):
     return types
 
 
+def prepared(program, shapes, dtypes, over=None):
+    """The checks of ``prepare(program, shapes, dtypes, over)`` (spec.md),
+    every twin's: (shapes as tuples of ints, dtypes as native numpy dtypes,
+    the broadcast shape, the outputs' dtype names, ``over`` as one input
+    index per output, -1 for an output of its own)."""
+    shapes = tuple(tuple(int(d) for d in s) for s in shapes)
+    dtypes = tuple(np.dtype(np.dtype(d).name) for d in dtypes)  # native byte order
+    if len(shapes) != len(dtypes):
+        raise ValueError(f"{len(shapes)} shapes for {len(dtypes)} dtypes")
+    types = check(program, [d.name for d in dtypes])
+    types = tuple(types[o] for o in program[2])
+    shape = tuple(np.broadcast_shapes(*shapes))
+    if over is None:
+        return shapes, dtypes, shape, types, (-1,) * len(types)
+    over = tuple(over)
+    if len(over) != len(types):
+        raise ValueError(f"over has {len(over)} entries for {len(types)} outputs")
+    plan = []
+    for k, i in enumerate(over):
+        if i is None:
+            plan.append(-1)
+            continue
+        if not isinstance(i, numbers.Integral) or isinstance(i, bool) or not 0 <= i < len(shapes):
+            raise ValueError(f"over[{k}] must be None or an input's index, got {i!r}")
+        i = int(i)
+        if i in plan:
+            raise ValueError(f"over[{k}]: input {i} already takes another output")
+        if shapes[i] != shape or dtypes[i].name != types[k]:
+            raise ValueError(f"over[{k}]: output {k} is {types[k]}{list(shape)}, input {i} "
+                             f"is {dtypes[i].name}{list(shapes[i])}")
+        plan.append(i)
+    return shapes, dtypes, shape, types, tuple(plan)
+
+
 def canonical(program):
     """``program`` with plain ints, dtype names and exact const values
     (float.hex: -0.0 and 0.0 differ, nan equals nan): a stable hash key."""

@@ -3,9 +3,10 @@ numpy formula of its gpugrad op (gpugrad/ops/math_ops.py, nn_ops.py), one
 array per value, rounded to its dtype after every op."""
 import numpy as np
 
-from .program import SUPPORTED_OPS, check, constant
+from .program import SUPPORTED_OPS, check, constant, prepared
 
-__all__ = ["fused_elementwise", "SUPPORTED_OPS"]  # SUPPORTED_OPS: the ops a program may use
+#: SUPPORTED_OPS: the ops a program may use
+__all__ = ["fused_elementwise", "prepare", "SUPPORTED_OPS"]
 
 
 def _sigmoid(x):
@@ -62,3 +63,13 @@ def fused_elementwise(program, inputs, out=None):
                 target[...] = results[k]
                 results[k] = target
     return tuple(results)
+
+
+def prepare(program, shapes, dtypes, over=None):
+    """``call(inputs)`` = ``fused_elementwise(program, inputs, out)``, with
+    ``out`` the inputs ``over`` names (spec.md, "Prepared calls")."""
+    over = prepared(program, shapes, dtypes, over)[4]
+    if all(i < 0 for i in over):
+        return lambda inputs: fused_elementwise(program, inputs)
+    return lambda inputs: fused_elementwise(
+        program, inputs, out=tuple(inputs[i] if i >= 0 else None for i in over))

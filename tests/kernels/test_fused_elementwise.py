@@ -1,7 +1,8 @@
 """kernels/fused_elementwise: the numba and CUDA twins against the numpy
 reference interpreter: every op on every dtype that takes it (edge values
 included), chains, broadcasting, several outputs, outputs written over an
-input, the on-disk cache across processes, and nvcc on the generated CUDA."""
+input, prepared calls, the on-disk cache across processes, and nvcc on the
+generated CUDA."""
 import os
 import shutil
 import subprocess
@@ -378,6 +379,151 @@ def test_reference_writes_over_an_input_too():
     assert_matches(reference(program, (first, y), out=(first, None)), want)
 
 
+# ------------------------------------------------------------ prepared calls
+def relu_bias(dtype):
+    """relu(x + bias): the call a graph optimiser repeats."""
+    b = Builder(2)
+    return b.program([b.op("relu", dtype, b.op("add", dtype, 0, 1))])
+
+
+def prepare(which):
+    return kernels.load_module(NAME, which).prepare
+
+
+PREPARED = {  # program, dtype, shapes, over (None: outputs of their own)
+    "same": (mixed, "float32", ((SMALL,), (SMALL,)), (0, None)),
+    "bias": (relu_bias, "float32", ((64, 128), (128,)), None),
+    "bias-over": (relu_bias, "float32", ((64, 128), (128,)), (0,)),
+    "bias-parallel": (relu_bias, "float32", ((300, 700), (700,)), None),
+    "parallel-over": (relu_bias, "float64", ((LARGE,), (LARGE,)), (1,)),
+    "column": (mixed, "float32", ((64, 33), (64, 1)), None),
+    "scalar": (mixed, "float32", ((6, 5), ()), None),
+    "scalar-first": (mixed, "float32", ((), (4, 3)), (None, 1)),
+    "general": (mixed, "float32", ((4, 16, 33), (16, 1)), (0, None)),  # y is copied
+    "float16-bias": (mixed, "float16", ((64, 33), (33,)), (None, 0)),
+    "float16-general": (relu_bias, "float16", ((4, 16, 33), (16, 1)), (0,)),
+    "float16-both-over": (mixed, "float16", ((SMALL,), (SMALL,)), (1, 0)),
+    "empty": (mixed, "float32", ((0, 5), (5,)), (0, None)),
+    "zero-d": (mixed, "float32", ((), ()), None),
+}
+
+
+def prepared_inputs(dtype, shapes, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(0, 3, size=s).astype(dtype) for s in shapes]
+
+
+@pytest.mark.parametrize("case", PREPARED)
+def test_numba_twin_prepared_calls_match_the_general_path(case):
+    build, dtype, shapes, over = PREPARED[case]
+    program = build(dtype)
+    call = prepare("cpu")(program, shapes, [dtype] * len(shapes), over)
+    assert ("copyto" in call.source) == case.endswith("general")  # the rest is read in place
+    earlier = []
+    for seed in range(3):  # a fresh result per call, from fresh inputs
+        inputs = prepared_inputs(dtype, shapes, seed)
+        want = cpu(program, inputs)
+        kept = [a.copy() for a in inputs]
+        got = call(inputs)
+        assert_matches(got, want, dict.fromkeys(TOLERANCE, dict(rtol=0, atol=0)))  # the same loop
+        check(got, program, kept)
+        for k, i in enumerate(over or [None] * len(got)):
+            if i is None:
+                assert not any(np.shares_memory(got[k], a) for a in inputs + earlier)
+            else:  # stored into the input's own buffer, which is returned
+                assert got[k] is inputs[i]
+        for i, (a, b) in enumerate(zip(inputs, kept)):  # the others are left alone
+            if i not in (over or ()):
+                np.testing.assert_array_equal(a, b)
+        earlier += list(got)
+
+
+def test_prepared_call_takes_the_fast_path_for_inputs_as_prepared():
+    program = mixed("float16")
+    call = prepare("cpu")(program, ((64, 33), (33,)), ("float16", "float16"), (0, None))
+
+    def general(inputs):
+        raise AssertionError("the general path")
+    call.__globals__["slow"] = general
+    x, y = prepared_inputs("float16", ((64, 33), (33,)), 0)
+    want = cpu(program, (x, y))
+    assert_matches(call((x.copy(), y)), want)
+    assert_matches(call([np.asarray(x.tolist(), np.float16), y]), want)  # a list works too
+    with pytest.raises(AssertionError, match="general path"):
+        call((np.asfortranarray(x), y))
+
+
+def test_prepared_call_takes_the_general_path_for_other_layouts():
+    program = mixed("float32")
+    shapes = ((64, 33), (33,))
+    call = prepare("cpu")(program, shapes, ("float32", "float32"), (0, None))
+    x, y = prepared_inputs("float32", shapes, 1)
+    want = cpu(program, (x, y))
+    for other in (np.asfortranarray(x), x.astype(">f4"), x.copy()[::-1][::-1]):
+        got = call((other, y))  # written into its own arrays: x is not C-contiguous
+        assert_matches(got, want)
+        assert got[0] is not other or other.flags.c_contiguous
+    first = x.copy()
+    wide = np.empty((64, 66), np.float32)[:, ::2]
+    wide[...] = y  # a strided y of the right shape
+    got = call((first, wide[0]))
+    assert got[0] is first
+    assert_matches(got, want)
+    scalar = prepare("cpu")(program, ((), ()), ("float32", "float32"))
+    assert_matches(scalar((np.float32(2), np.float32(3))),
+                   reference(program, (np.float32(2), np.float32(3))))
+
+
+def test_prepared_call_refuses_other_shapes_and_dtypes():
+    program = relu_bias("float32")
+    for which in ("cpu", "reference"):
+        call = prepare(which)(program, ((4, 8), (8,)), ("float32", "float32"))
+        x, b = np.ones((4, 8), np.float32), np.ones(8, np.float32)
+        assert_matches(call((x, b)), reference(program, (x, b)))
+        if which == "cpu":
+            for bad in ((x, b.astype(np.float64)), (x, np.ones(1, np.float32)), (x,)):
+                with pytest.raises(ValueError, match="prepared for"):
+                    call(bad)
+
+
+@pytest.mark.parametrize("shapes, dtypes, over, message", [
+    (((3,), (3,)), ("float32",), None, "2 shapes for 1 dtypes"),
+    (((3,), (4,)), ("float32", "float32"), None, "broadcast"),
+    (((3,), (3,)), ("float32", "int32"), None, "arguments must share one dtype"),
+    (((3,), (3,)), ("float32", "float32"), (0, 1), "over has 2 entries"),
+    (((3,), (3,)), ("float32", "float32"), (2,), "input's index"),
+    (((3,), (3,)), ("float32", "float32"), (True,), "input's index"),
+    (((2, 3), (3,)), ("float32", "float32"), (1,), r"input 1 is float32\[3\]"),
+])
+def test_prepare_refuses_what_it_cannot_run(shapes, dtypes, over, message):
+    program = relu_bias("float32")
+    for which in ("cpu", "reference"):
+        with pytest.raises(ValueError, match=message):
+            prepare(which)(program, shapes, dtypes, over)
+
+
+def test_prepare_refuses_outputs_over_unfit_inputs():
+    two = mixed("float32")
+    with pytest.raises(ValueError, match="already takes another output"):
+        prepare("cpu")(two, ((3,), (3,)), ("float32", "float32"), (0, 0))
+    cast = (1, (("cast", "float64", (0,)),), (1,))
+    with pytest.raises(ValueError, match="output 0 is float64"):
+        prepare("cpu")(cast, ((3,),), ("float32",), (0,))
+
+
+@pytest.mark.parametrize("over", [None, (None, 0)])
+def test_reference_prepared_calls(over):
+    program = mixed("float64")
+    shapes = ((64, 33), (33,))
+    call = prepare("reference")(program, shapes, ("float64", "float64"), over)
+    for seed in range(2):
+        inputs = prepared_inputs("float64", shapes, seed)
+        want = reference(program, inputs)
+        got = call(inputs)
+        assert_matches(got, want)
+        assert (got[1] is inputs[0]) == (over is not None)
+
+
 # ------------------------------------------------------------ the caches
 SCRIPT = textwrap.dedent("""
     import sys, numpy as np
@@ -454,6 +600,22 @@ def test_cuda_twin_writes_over_a_dying_input():
     got = kernel(program, (gx, gy), out=(gx, None))
     assert got[0] is gx
     check([cupy.asnumpy(g) for g in got], program, (x, y), CHAIN)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("case", ["bias", "bias-over", "general", "float16-both-over", "empty"])
+def test_cuda_twin_prepared_calls(case):
+    cupy, _ = gpu_kernel(NAME)
+    build, dtype, shapes, over = PREPARED[case]
+    program = build(dtype)
+    call = prepare("cuda")(program, shapes, [dtype] * len(shapes), over)
+    for seed in range(2):
+        inputs = prepared_inputs(dtype, shapes, seed)
+        on_gpu = [cupy.asarray(a) for a in inputs]
+        got = call(on_gpu)
+        for k, i in enumerate(over or [None] * len(got)):
+            assert (got[k] is on_gpu[i]) if i is not None else got[k].shape == got[0].shape
+        check([cupy.asnumpy(g) for g in got], program, inputs)
 
 
 # ------------------------------------------------------------ nvcc
