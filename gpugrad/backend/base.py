@@ -106,7 +106,8 @@ class Backend:
         raise NotImplementedError
 
     # --------------------------------------------------------------- kernels
-    def kernel(self, name):
-        """A compiled fused kernel for this device, or None to use the
-        ``xp`` formula. Kernels arrive with the fused-kernel layer."""
+    def kernel(self, name, entry=None):
+        """A compiled fused kernel for this device (its function ``entry``,
+        by default the one named like the kernel), or None to use the ``xp``
+        formula. Kernels arrive with the fused-kernel layer."""
         return None

@@ -73,19 +73,21 @@ class CupyBackend(Backend):
         cupyx.scatter_add(target, indices, updates)
         return target
 
-    def kernel(self, name):
-        """The CUDA twin in kernels/<name>/cuda.py, compiled on first use."""
-        found = self._kernels.get(name)
+    def kernel(self, name, entry=None):
+        """The CUDA twin in kernels/<name>/cuda.py (its function ``entry``, by
+        default the one named like the kernel), compiled on first use."""
+        key = name if entry is None else (name, entry)
+        found = self._kernels.get(key)
         if found is None:
             from . import kernels
-            found = getattr(kernels.load_module(name, "cuda"), name)
+            found = getattr(kernels.load_module(name, "cuda"), entry or name)
             if self.scoped:  # run it on this backend's device
                 inner = found
 
                 def found(*args, **kwargs):
                     with self._device:
                         return inner(*args, **kwargs)
-            self._kernels[name] = found
+            self._kernels[key] = found
         return found
 
     def erf(self, x):

@@ -38,12 +38,14 @@ class NumpyBackend(Backend):
         numpy.add.at(target, indices, updates)
         return target
 
-    def kernel(self, name):
-        """The numba implementation in kernels/<name>/cpu.py."""
-        found = self._kernels.get(name)
+    def kernel(self, name, entry=None):
+        """The numba implementation in kernels/<name>/cpu.py (its function
+        ``entry``, by default the one named like the kernel)."""
+        key = name if entry is None else (name, entry)
+        found = self._kernels.get(key)
         if found is None:
             from . import kernels
-            found = self._kernels[name] = getattr(kernels.load_module(name, "cpu"), name)
+            found = self._kernels[key] = getattr(kernels.load_module(name, "cpu"), entry or name)
         return found
 
     def erf(self, x):

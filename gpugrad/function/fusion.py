@@ -21,6 +21,9 @@ from ..errors import InvalidArgumentError
 #: numpy's 5.1 at 64x128, 19.7 against 15.9 at 256x128, 23.8 against 61.6
 #: at 1024x128 (the kernel's per-call set-up is ~10 us of Python)
 FUSED_MIN_WORK = 1 << 16
+#: the same for a kernel prepared when the plan is made (every shape known):
+#: 3.4 us (2.3 written over its input) against numpy's 5.0 at 64x128
+PREPARED_MIN_WORK = 1 << 13
 
 
 def _program_rules():
@@ -200,15 +203,23 @@ def _fused_step(raw, group, consumers, protected, constants, rules):
         rules.check(program, [slot_tensor[s].dtype.name for s in external])
     except (ValueError, TypeError):
         return None
+    shapes = [slot_tensor[s].shape for s in external]
+    known = all(sh.rank is not None and sh.is_fully_defined() for sh in shapes)
     kernel = _kernel(program, [raw[m] for m in group], external, out_slots,
-                     {s: constants[s] for s in literal})
+                     {s: constants[s] for s in literal},
+                     (tuple(tuple(sh) for sh in shapes), tuple(slot_tensor[s].dtype.name
+                                                          for s in external)) if known else None)
     op = FusedOp(members, [slot_tensor[s] for s in external],
                  [slot_tensor[s] for s in out_slots], kernel)
     return (op, list(external), list(out_slots), [])
 
 
-def _kernel(program, steps, external, out_slots, literals):
-    """Run the program (or, below the size threshold, the members)."""
+def _kernel(program, steps, external, out_slots, literals, signature):
+    """Run the program (or, below the size threshold, the members). With a
+    ``signature`` (every input's shape and dtype known when the plan is
+    made) the kernel is *prepared* once per device and writing target: its
+    layout decided and its code loaded, so a call costs ~0.6 us of Python
+    above the launch instead of ~10."""
     def one_by_one(run, arrays):
         vals = dict(literals)
         vals.update(zip(external, arrays))
@@ -219,6 +230,27 @@ def _kernel(program, steps, external, out_slots, literals):
     cache = {}
 
     n_ops = len(steps)
+    n_out = len(program[2])
+    if signature is not None:
+        size = max((_count(shape) for shape in signature[0]), default=1)
+        if size * n_ops < PREPARED_MIN_WORK:
+            return _small(one_by_one)
+        prepared = {}
+
+        def make_prepared(target):
+            over = None if target is None else (target,) + (None,) * (n_out - 1)
+
+            def kernel(run, arrays):
+                call = prepared.get((run.backend, target))
+                if call is None:
+                    prepare = run.backend.kernel("fused_elementwise", "prepare")
+                    if prepare is None:
+                        return one_by_one(run, arrays)
+                    call = prepared[(run.backend, target)] = prepare(program, *signature, over)
+                return call(arrays)
+            kernel.writing_into = make_prepared
+            return kernel
+        return make_prepared(None)
 
     def make(target):
         def kernel(run, arrays):
@@ -242,3 +274,18 @@ def _kernel(program, steps, external, out_slots, literals):
         kernel.writing_into = lambda k: make(k)
         return kernel
     return make(None)
+
+
+def _count(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _small(one_by_one):
+    """A group too small for a kernel: its ops one by one, in place or not."""
+    def kernel(run, arrays):
+        return one_by_one(run, arrays)
+    kernel.writing_into = lambda k: kernel
+    return kernel
