@@ -10,14 +10,16 @@ in-place update would change what it reads.
 A group becomes a *program* (kernels/fused_elementwise/spec.md): its inputs
 are the values it reads from outside, 0-d constants become literals, and its
 outputs are the values read outside it. The kernel runs the whole program
-in one pass over the broadcast shape. Where the work is small (elements
-times ops below FUSED_MIN_WORK) the step runs its members one by one
-instead, since there a kernel call costs more than the passes it saves.
+in one pass over the broadcast shape. Where the work is small, a kernel
+call costs more than the passes it saves: a group whose shapes are known
+when the plan is made and whose elements times ops is below
+PREPARED_MIN_WORK is left unfused; with unknown shapes each call decides
+(FUSED_MIN_WORK) and runs the members one by one when small.
 """
 from ..errors import InvalidArgumentError
 
-#: a group whose elements times ops is below this runs its members one by
-#: one: measured on 2 cores, relu(x + bias) fused costs 13.1 us against
+#: a call of a group (shapes unknown when planned) whose elements times ops
+#: is below this runs its members one by one: measured on 2 cores, relu(x + bias) fused costs 13.1 us against
 #: numpy's 5.1 at 64x128, 19.7 against 15.9 at 256x128, 23.8 against 61.6
 #: at 1024x128 (the kernel's per-call set-up is ~10 us of Python)
 FUSED_MIN_WORK = 1 << 16
@@ -205,6 +207,8 @@ def _fused_step(raw, group, consumers, protected, constants, rules):
         return None
     shapes = [slot_tensor[s].shape for s in external]
     known = all(sh.rank is not None and sh.is_fully_defined() for sh in shapes)
+    if known and max(_count(sh) for sh in shapes) * len(group) < PREPARED_MIN_WORK:
+        return None         # too small to pay for a kernel: the steps stay as they are
     kernel = _kernel(program, [raw[m] for m in group], external, out_slots,
                      {s: constants[s] for s in literal},
                      (tuple(tuple(sh) for sh in shapes), tuple(slot_tensor[s].dtype.name
@@ -232,9 +236,6 @@ def _kernel(program, steps, external, out_slots, literals, signature):
     n_ops = len(steps)
     n_out = len(program[2])
     if signature is not None:
-        size = max((_count(shape) for shape in signature[0]), default=1)
-        if size * n_ops < PREPARED_MIN_WORK:
-            return _small(one_by_one)
         prepared = {}
 
         def make_prepared(target):
@@ -282,10 +283,3 @@ def _count(shape):
         n *= d
     return n
 
-
-def _small(one_by_one):
-    """A group too small for a kernel: its ops one by one, in place or not."""
-    def kernel(run, arrays):
-        return one_by_one(run, arrays)
-    kernel.writing_into = lambda k: kernel
-    return kernel
