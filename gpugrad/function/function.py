@@ -13,7 +13,7 @@ import inspect
 import warnings
 import weakref
 
-from .. import config, nest
+from .. import config, context, nest
 from ..dtypes import as_dtype
 from ..graph.core import GraphTensor, placeholder
 from ..shape import TensorShape
@@ -150,7 +150,9 @@ class Function:
         return tuple(key)
 
     def __call__(self, *args, **kwargs):
-        if config.functions_run_eagerly():
+        if config.functions_run_eagerly() or context.current_graph() is not None:
+            # eager debugging; or called while a graph is built (another
+            # traced function, a TensorFlow 1 graph): its ops join that graph
             return self.python_function(*args, **kwargs)
         args = self._canonical(args, kwargs)
         leaves = nest.flatten(list(args))

@@ -247,3 +247,16 @@ def test_an_error_at_run_time_names_the_op_and_where_it_was_traced():
         return gg.gather(x, i)
     with pytest.raises(InvalidArgumentError, match=r"gather op .*test_tracing.py:\d+"):
         pick(gg.constant([1.0, 2.0]), gg.constant(5))
+
+
+def test_a_traced_function_called_while_tracing_joins_the_outer_graph():
+    inner = gg.function(lambda x: x * 2.0)
+    outer = gg.function(lambda x: inner(x) + 1.0)
+    assert outer(gg.constant(3.0)).numpy() == 7.0
+    assert inner.experimental_get_tracing_count() == 0        # inlined, not traced apart
+    v1 = gg.compat.v1
+    with gg.Graph().as_default():
+        x = v1.placeholder(gg.float32, [])
+        y = inner(x)
+        with v1.Session() as sess:
+            assert sess.run(y, {x: 4.0}) == 8.0
