@@ -82,7 +82,8 @@ class ConcreteFunction:
     outputs (``structured_outputs``: the Python function's return structure,
     graph tensors in it)."""
 
-    def __init__(self, graph, inputs, structured_outputs, name):
+    def __init__(self, graph, inputs, structured_outputs, name, effects=True,
+                 variables=None):
         self.graph = graph
         self.inputs = list(inputs)
         self.structured_outputs = structured_outputs
@@ -92,10 +93,11 @@ class ConcreteFunction:
         self._flat_template = flat
         self.name = name
         self._executors = {}
-        self._targets = self.outputs + list(graph.effects)
+        self._targets = self.outputs + (list(graph.effects) if effects else [])
         self._backward = None
+        self._backward_function = None
         self._backend = None
-        variables = list(graph.variables)
+        variables = list(graph.variables) if variables is None else variables
         self._variables = variables
         self._grad_vars = [v for v in variables if v.dtype.is_floating
                            and graph.gradient_sources(v)]
@@ -189,8 +191,14 @@ class ConcreteFunction:
         backend = ex._backend
 
         def grad_fn(*dys):
-            feeds = list(saved) + [d._data for d, o in zip(dys, self.outputs)
-                                   if o.dtype.is_floating]
+            float_dys = [d for d, o in zip(dys, self.outputs) if o.dtype.is_floating]
+            if _recording:      # a tape records the backward pass: differentiable
+                reads = [value for v, value in zip(self._grad_vars, values)
+                         for _ in self.graph.gradient_sources(v)]
+                got = iter(self._backward_concrete()._call_flat(
+                    list(tensors) + reads + float_dys))
+                return [next(got) if present else None for present in backward["present"]]
+            feeds = list(saved) + [d._data for d in float_dys]
             plan = ex.plan(backward["fetch"], backward["saved"] + backward["seeds"])
             got = iter(ex._execute(plan, feeds))
             grads = [Tensor(next(got), backend) if present else None
@@ -204,6 +212,19 @@ class ConcreteFunction:
         for i, o in zip(self._positions, outputs):
             flat[i] = o
         return nest.pack_sequence_as(self.structured_outputs, flat)
+
+    def _backward_concrete(self):
+        """The gradient as a function of the arguments, the variables' read
+        values and the output gradients: recomputing the forward, so that a
+        tape recording the backward pass (higher-order gradients) sees a
+        path back to the arguments. Same graph, no effects."""
+        if self._backward_function is None:
+            backward = self._backward or self._build_backward()
+            reads = [t for v in self._grad_vars for t in self.graph.gradient_sources(v)]
+            self._backward_function = ConcreteFunction(
+                self.graph, list(self.inputs) + reads + backward["seeds"], backward["fetch"],
+                self.name + "_backward", effects=False, variables=[])
+        return self._backward_function
 
     def _build_backward(self):
         from ..graph.gradients import gradients

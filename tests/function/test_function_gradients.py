@@ -27,6 +27,33 @@ def test_tape_around_a_call_records_it_as_one_op_with_tensorflows_gradient():
                                rtol=1e-5)
 
 
+def test_second_order_gradient_through_a_traced_call():
+    # TensorFlow 2.21: d2(x^3)/dx2 at 2 is 12; d2/dw2 of sum(tanh(x w)) likewise by the tape
+    cube = gg.function(lambda x: x ** 3)
+    x = gg.constant(2.0)
+    with gg.GradientTape() as outer:
+        outer.watch(x)
+        with gg.GradientTape() as inner:
+            inner.watch(x)
+            y = cube(x)
+        dy = inner.gradient(y, x)
+    assert dy.numpy() == 12.0 and outer.gradient(dy, x).numpy() == 12.0
+
+    w = gg.Variable(W0)
+
+    def body(x):
+        return gg.reduce_sum(gg.tanh(gg.matmul(x, w)) ** 2)
+    results = []
+    for fn in (body, gg.function(body)):
+        with gg.GradientTape() as outer:
+            with gg.GradientTape() as inner:
+                loss = fn(gg.constant(X0))
+            g = inner.gradient(loss, w)
+            total = gg.reduce_sum(g * g)
+        results.append(outer.gradient(total, w).numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-5)
+
+
 def test_backward_is_traced_once_and_cached():
     w = gg.Variable(W0)
     f = gg.function(lambda x: gg.reduce_sum(gg.tanh(gg.matmul(x, w))))
