@@ -24,6 +24,10 @@ from ..tensor import Tensor, convert_to_tensor
 from ..variable import Variable
 from . import schedules
 
+#: the slot name of the gradient sum kept with gradient_accumulation_steps
+_ACCUMULATOR = "gradient_accumulator"
+
+
 def _owned(variable):
     """Make ``variable``'s buffer private, contiguous and writable."""
     # references: the variable's slot, this call's argument: 2 when unshared
@@ -132,22 +136,59 @@ class Optimizer:
     def build(self, var_list):
         """Create the slots of ``var_list`` (done on first use anyway)."""
         for variable in var_list:
-            if variable._tid in self._slots:
-                continue
-            made = {}
-            with _backends.device(variable._backend):
-                for slot in self.slots:
-                    made[slot] = self._make_slot(variable, slot, self._initial_slot_value(slot))
-                if self.gradient_accumulation_steps:
-                    self._accumulators[variable._tid] = self._make_slot(variable, "accumulator", 0.0)
-            self._slots[variable._tid] = made
+            if variable._tid not in self._slots:
+                self._attach_slots(variable, self._make_slots(variable))
+
+    def _make_slots(self, variable):
+        """New slots for ``variable``, as ``build`` makes them, not yet
+        attached: a checkpoint restore makes them, checks the saved values
+        against them, and attaches them only when everything fits."""
+        made = {}
+        with _backends.device(variable._backend):
+            for slot in self.slots:
+                made[slot] = self._make_slot(variable, slot, self._initial_slot_value(slot))
+            if self.gradient_accumulation_steps:
+                made[_ACCUMULATOR] = self._make_slot(variable, "accumulator", 0.0)
+        return made
+
+    def _attach_slots(self, variable, made):
+        """Make ``made`` (from ``_make_slots``) the slots of ``variable``."""
+        made = dict(made)
+        accumulator = made.pop(_ACCUMULATOR, None)
+        if accumulator is not None:
+            self._accumulators[variable._tid] = accumulator
+        self._slots[variable._tid] = made
+        self._order.extend(list(made.values()) + ([accumulator] if accumulator is not None else []))
 
     def _make_slot(self, variable, slot, value):
         from ..ops.array_ops import fill
-        v = Variable(fill(list(variable._data.shape), variable.dtype.as_numpy_dtype(value)),
-                     trainable=False, name=self._slot_name(variable, slot))
-        self._order.append(v)
-        return v
+        return Variable(fill(list(variable._data.shape), variable.dtype.as_numpy_dtype(value)),
+                        trainable=False, name=self._slot_name(variable, slot))
+
+    # ----------------------------------------------------------- checkpoints
+    def _trackable_children(self):
+        """The optimizer's own variables, by name, for gpugrad.train.Checkpoint:
+        the step counter, the learning rate when it is a variable, and any
+        other variable a subclass lists in ``variables`` (Nadam's
+        ``u_product``). Slots are not children: a checkpoint files them under
+        the variable they belong to (``_slot_children``), so that they find
+        their variable again in a fresh model and a fresh optimizer."""
+        children = {"iterations": self._iterations}
+        if isinstance(self._learning_rate, Variable):
+            children["learning_rate"] = self._learning_rate
+        slots = {id(v) for v in self._order}
+        for v in self.variables:
+            if id(v) not in slots and not any(v is c for c in children.values()):
+                children[v.name.rsplit(":", 1)[0]] = v
+        return children
+
+    def _slot_children(self, variable):
+        """{slot name: Variable} kept for ``variable``; {} until it is built.
+        With gradient accumulation the running sum is one of them."""
+        made = dict(self._slots.get(variable._tid, {}))
+        if variable._tid in self._accumulators:
+            made[_ACCUMULATOR] = self._accumulators[variable._tid]
+        return made
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Variables (or name fragments) that weight decay leaves alone."""
