@@ -4,8 +4,12 @@ Their updates equal TensorFlow 1's for a constant learning rate (Momentum's
 accumulator is Keras SGD's velocity divided by -lr; Adam's formula is the
 same, with TensorFlow 1's epsilon default). ``minimize`` takes TF1's
 ``global_step``, incremented after each update.
+
+TensorFlow 2's checkpoints (``Checkpoint``, ``CheckpointManager``,
+``latest_checkpoint``) come from gpugrad/checkpoint.py.
 """
 from . import context
+from .checkpoint import Checkpoint, CheckpointManager, latest_checkpoint  # noqa: F401
 from .dtypes import int64
 from .optimizers import SGD, Adam
 
