@@ -138,6 +138,23 @@ def test_what_a_checkpoint_cannot_hold(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_root_children_sit_at_the_top_and_later_attributes_are_tracked(tmp_path):
+    model = MLP()
+    ckpt = Checkpoint(root=model, step=gg.Variable(1))
+    ckpt.extra = {"ema": gg.Variable([0.5])}
+    ckpt.note = "not a trackable: a plain attribute"
+    path = ckpt.write(tmp_path / "ckpt")
+    assert saved_keys(path) == ["layers/0/kernel", "layers/0/bias", "layers/1/kernel",
+                                "layers/1/bias", "step", "extra/ema"]
+
+
+def test_graph_variables_are_refused(tmp_path):
+    with gg.Graph().as_default():
+        v = gg.Variable(1.0)
+    with pytest.raises(TypeError, match="graph variable"):
+        Checkpoint(vs=[v]).write(tmp_path / "ckpt")
+
+
 # ------------------------------------------------------------- optimizers
 def test_training_resumed_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path):
     model, opt = MLP(seed=0), gg.optimizers.Adam(0.01)
