@@ -517,3 +517,16 @@ def test_a_checkpoint_moves_between_devices(device, tmp_path):
     train(model, opt, 1)
     for a, b in zip(again.trainable_variables, model.trainable_variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+# ------------------------------------------------------------ gpugrad.keras
+def test_a_keras_metric_round_trips(tmp_path):
+    metrics = pytest.importorskip("gpugrad.keras.metrics")
+    mean = metrics.Mean()
+    mean.update_state([1.0, 2.0, 3.0])
+    path = Checkpoint(metric=mean).write(tmp_path / "ckpt")
+    assert saved_keys(path) == ["metric/total", "metric/count"]
+    again = metrics.Mean()
+    Checkpoint(metric=again).read(path).assert_consumed()
+    again.update_state([6.0])
+    assert float(again.result()) == 3.0
