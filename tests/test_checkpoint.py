@@ -448,6 +448,9 @@ def test_write_does_not_count_and_read_adds_no_counter(tmp_path):
     ckpt = Checkpoint(v=gg.Variable(1.0))
     path = ckpt.write(tmp_path / "exact")
     assert path == str(tmp_path / "exact") and saved_keys(path) == ["v"]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask     # as open() makes files
     assert not (tmp_path / "checkpoint").exists()
     fresh = Checkpoint(v=gg.Variable(0.0))
     fresh.read(path).assert_consumed()
