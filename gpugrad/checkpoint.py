@@ -30,7 +30,7 @@ import warnings
 from . import backend as _backends
 from .backend import npz
 from .dtypes import int64
-from .errors import InvalidArgumentError, OpError
+from .errors import DataLossError, InvalidArgumentError  # noqa: F401  (DataLossError: re-exported)
 from .tensor import Tensor
 from .variable import Variable
 
@@ -42,11 +42,6 @@ METADATA = "gpugrad-checkpoint.json"
 SLOT = ".OPTIMIZER_SLOT"
 STATE_FILE = "checkpoint"
 _BINARY = getattr(os, "O_BINARY", 0)
-
-
-class DataLossError(OpError, ValueError):
-    """A checkpoint file is damaged: unreadable, or an array whose bytes no
-    longer match the checksum written with it (TensorFlow's name)."""
 
 
 # ----------------------------------------------------------------- the graph

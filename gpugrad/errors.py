@@ -46,3 +46,7 @@ class DTypeConversionError(InvalidArgumentError, TypeError):
 class OperatorNotAllowedInGraphError(TypeError):
     """A symbolic tensor used where Python needs a value (``if t:``) while
     a function is traced."""
+
+
+class DataLossError(OpError, ValueError):
+    """Stored data cannot be read back: a corrupt or truncated checkpoint."""
