@@ -365,6 +365,65 @@ def gelu_shapes(draw, count=1):
     return (shape,) * count, {"approximate": draw(st.booleans())}
 
 
+@st.composite
+def window_shapes(draw, dilate=True, explicit=True):
+    """An NHWC image shape, a window, strides, dilations and a padding the
+    window fits: "SAME", "VALID" or explicit ((top, bottom), (left, right)),
+    each pad below the window, so every window holds an image element."""
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    strides = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilations = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilate else (1, 1)
+    padding = draw(st.sampled_from(["SAME", "VALID"] + (["explicit"] if explicit else [])))
+    if padding == "explicit":
+        padding = tuple((draw(st.integers(0, k[a] - 1)), draw(st.integers(0, k[a] - 1)))
+                        for a in (0, 1))
+    size = []
+    for a in (0, 1):
+        span = (k[a] - 1) * dilations[a] + 1
+        pads = 0 if padding in ("SAME", "VALID") else sum(padding[a])
+        low = 1 if padding == "SAME" else max(1, span - pads)
+        size.append(draw(st.integers(low, low + 3)))
+    image = (draw(st.integers(1, 2)), size[0], size[1], draw(st.integers(1, 3)))
+    return image, k, strides, dilations, padding
+
+
+def tf_padding(padding):
+    """TensorFlow's spelling of explicit padding: one pair per NHWC dimension."""
+    return padding if isinstance(padding, str) else [[0, 0], list(padding[0]), list(padding[1]),
+                                                     [0, 0]]
+
+
+@st.composite
+def conv_shapes(draw, grad=None):
+    image, k, strides, dilations, padding = draw(window_shapes())
+    filters = k + (image[3], draw(st.integers(1, 2)))
+    if grad is None:
+        return (image, filters), {"strides": list(strides), "dilations": list(dilations),
+                                  "padding": tf_padding(padding)}
+    out = tuple(tf.nn.conv2d(tf.zeros(image, tf.float64), tf.zeros(filters, tf.float64), strides,
+                             tf_padding(padding), dilations=dilations).shape)
+    params = {"strides": strides, "dilations": dilations, "padding": padding}
+    if grad == "input":
+        return (filters, out), dict(params, input_size=image[1:3])
+    return (image, out), dict(params, filter_size=k)
+
+
+@st.composite
+def pool_shapes(draw, op, grad=None):
+    image, k, strides, _, padding = draw(window_shapes(dilate=False, explicit=op == "max"))
+    if grad is None:
+        return (image,), {"ksize": list(k), "strides": list(strides),
+                          "padding": tf_padding(padding)}
+    params = {"ksize": k, "strides": strides, "padding": padding}
+    if grad == "grad_grad":
+        return (image, image), params
+    out = tuple(tf.nn.max_pool2d(tf.zeros(image, tf.float64), k, strides,
+                                 tf_padding(padding)).shape)
+    if op == "max":
+        return (image, out), params
+    return (out,), dict(params, input_size=image[1:3])
+
+
 # -------------------------------------------------------------- the table
 class Case:
     """fn(*float64 tensors, **params), drawn by ``draw`` -> (shapes, params);
@@ -485,6 +544,16 @@ CASES = {
     "bias_add_grad": internal("bias_add_grad", bias_add_shapes(grad=True)),
     "sparse_softmax_cross_entropy_grad": Case(xent_grad, xent_grad_shapes()),
     "reduce_grad": internal("reduce_grad", reduce_grad_shapes()),
+    # convolution and pooling
+    "conv2d": Case(lambda x, w, **p: tf.nn.conv2d(x, w, **p), conv_shapes()),
+    "conv2d_backprop_input": internal("conv2d_backprop_input", conv_shapes("input")),
+    "conv2d_backprop_filter": internal("conv2d_backprop_filter", conv_shapes("filter")),
+    "max_pool": Case(lambda x, **p: tf.nn.max_pool2d(x, **p), pool_shapes("max"), distinct),
+    "max_pool_grad": internal("max_pool_grad", pool_shapes("max", "grad"), (distinct, ANY)),
+    "max_pool_grad_grad": internal("max_pool_grad_grad", pool_shapes("max", "grad_grad"),
+                                   (distinct, ANY)),
+    "avg_pool": Case(lambda x, **p: tf.nn.avg_pool2d(x, **p), pool_shapes("avg")),
+    "avg_pool_grad": internal("avg_pool_grad", pool_shapes("avg", "grad")),
 }
 
 #: ops registered with differentiable=False, each with a probe from float64
