@@ -17,6 +17,9 @@ from .tensor import Tensor
 from .tape import _recording, record
 
 _REGISTRY = {}
+#: ``fn(op, inputs, params, result)``, run after every eager op while set:
+#: gpugrad.debugging's numerics checks and gradient explanations; None: off
+observer = None
 
 
 class Op:
@@ -135,4 +138,6 @@ def bind(op, inputs, params):
         record(op, inputs, result, params)
     if context.op_log is not None:
         context.op_log.append((op, inputs, params, result))
+    if observer is not None:
+        observer(op, inputs, params, result)
     return result

@@ -223,8 +223,10 @@ class GradientTape:
         return records
 
     def gradient(self, target, sources, output_gradients=None,
-                 unconnected_gradients=UnconnectedGradients.NONE):
-        """d(sum of target)/d(sources), in the structure of ``sources``."""
+                 unconnected_gradients=UnconnectedGradients.NONE, explain=False):
+        """d(sum of target)/d(sources), in the structure of ``sources``.
+        ``explain=True`` warns (gpugrad.debugging.GradientWarning) why each
+        gradient that is None or all zero is so (docs/debugging.md)."""
         unconnected = UnconnectedGradients(unconnected_gradients)
         targets = [_as_node(t, "target") for t in nest.flatten(target)]
         if targets and getattr(targets[0], "_symbolic", False):   # inside a traced function
@@ -247,11 +249,15 @@ class GradientTape:
                              "higher-order gradients from the same tape")
             else:  # a non-persistent tape stops recording for good
                 _recording.remove(self)
+        watched = self._watched
         records = self._take_records()
         if self._persistent:
             records = list(records)  # a snapshot: the backward pass may append
         with _paused([] if self._persistent else [self]):
             grads = backprop(records, targets, seeds, flat_sources)
+            if explain:
+                from .debugging.explain import warn_about
+                warn_about(self, records, watched, targets, seeds, flat_sources, grads)
             grads = [_unconnected(g, s, unconnected) for g, s in zip(grads, flat_sources)]
         return nest.pack_sequence_as(sources, grads)
 

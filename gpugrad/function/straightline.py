@@ -7,6 +7,7 @@ so it is written out as Python source instead: one local variable per slot,
 one call per step, ``del`` where a value dies. The kernels are the same
 objects the list-walking executor calls.
 """
+from ..graph import session as _session
 from ..graph.core import ShapeOnly
 
 
@@ -29,6 +30,8 @@ def compile_plan(plan):
     for s in plan.watched_feeds:
         body.append(f"w{s} = ShapeOnly(s{s})")
     for i, (kernel, ins, outs, dies, op, shape_ins, watch) in enumerate(plan.steps):
+        if _session.check_kernel is not None:   # gpugrad.debugging: checked kernels
+            kernel = _session.check_kernel(op)   # (switching it remakes every plan)
         names[f"k{i}"] = kernel
         args = [f"s{s}" for s in ins] + [f"w{s}" for s in shape_ins]
         body.append(f"i = {i}")

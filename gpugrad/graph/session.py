@@ -23,6 +23,10 @@ from ..variable import Variable
 from .core import GraphTensor, Operation, ShapeOnly, get_default_graph
 
 _default_sessions = threading.local()
+#: gpugrad.debugging.enable_check_numerics sets this to ``op -> kernel``: the
+#: op's kernel, checking its outputs for NaN and Inf (None: off). Read once
+#: per run here, once per compiled plan in function/straightline.py
+check_kernel = None
 
 
 def get_default_session():
@@ -298,8 +302,11 @@ class Session:
         scope = self._backend.device_scope() if self._backend.scoped else None
         if scope is not None:
             scope.__enter__()
+        steps = plan.steps
+        if check_kernel is not None:        # gpugrad.debugging: checked kernels
+            steps = [(check_kernel(step[4]),) + step[1:] for step in steps]
         try:
-            for kernel, ins, outs, dies, op, shape_ins, watch in plan.steps:
+            for kernel, ins, outs, dies, op, shape_ins, watch in steps:
                 args = [vals[s] for s in ins]
                 if shape_ins:
                     args.extend([shapes[s] for s in shape_ins])
