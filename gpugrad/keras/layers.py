@@ -6,7 +6,8 @@ from . import activations, initializers
 from .engine import Input, InputLayer, Layer
 
 __all__ = ["Layer", "Input", "InputLayer", "Dense", "Dropout", "Embedding",
-           "LayerNormalization", "BatchNormalization", "Flatten", "Activation", "Reshape"]
+           "LayerNormalization", "BatchNormalization", "Flatten", "Activation", "Reshape",
+           "Conv2D", "MaxPooling2D", "AveragePooling2D", "MaxPool2D", "AvgPool2D"]
 
 
 def _axes(axis, rank, name):
@@ -274,3 +275,107 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": self.target_shape}
+
+
+# ------------------------------------------------------- images (NHWC only)
+def _pair(value, name):
+    pair = (value, value) if isinstance(value, int) else tuple(int(v) for v in value)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def _padding(padding):
+    padding = padding.lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    return padding
+
+
+def _channels_last(data_format, name):
+    if data_format not in (None, "channels_last"):
+        raise NotImplementedError(f"{name}: only data_format='channels_last' (NHWC) is "
+                                  f"supported, got {data_format!r}")
+
+
+class Conv2D(Layer):
+    """2-D convolution over NHWC images: kernel (kh, kw, in_channels,
+    filters), then the bias and the activation (``gpugrad.nn.conv2d``)."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(data_format, "Conv2D")
+        if groups != 1:
+            raise NotImplementedError("Conv2D: groups other than 1 are not supported")
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.strides = _pair(strides, "strides")
+        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+        self.padding = _padding(padding)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or input_shape[-1] is None:
+            raise ValueError(f"Conv2D {self.name!r}: inputs must be (batch, height, width, "
+                             f"channels) with known channels, got shape {input_shape}")
+        self.kernel = self.add_weight(shape=self.kernel_size + (input_shape[-1], self.filters),
+                                      initializer=self.kernel_initializer, name="kernel")
+        self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer,
+                                    name="bias") if self.use_bias else None
+
+    def call(self, inputs):
+        from .. import nn
+        x = nn.conv2d(inputs, self.kernel, list(self.strides), self.padding.upper(),
+                      dilations=list(self.dilation_rate))
+        if self.bias is not None:
+            x = N.bias_add(x, self.bias)
+        return self.activation(x)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "dilation_rate": self.dilation_rate,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer)}
+
+
+class _Pooling2D(Layer):
+    _op = None
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        _channels_last(data_format, type(self).__name__)
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else _pair(strides, "strides")
+        self.padding = _padding(padding)
+
+    def call(self, inputs):
+        from .. import nn
+        return getattr(nn, self._op)(inputs, list(self.pool_size), list(self.strides),
+                                     self.padding.upper())
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding}
+
+
+class MaxPooling2D(_Pooling2D):
+    """The maximum of each ``pool_size`` window (strides default to the
+    window), over NHWC images (``gpugrad.nn.max_pool2d``)."""
+    _op = "max_pool2d"
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each window; 'same' windows at the border average only
+    the pixels they cover (``gpugrad.nn.avg_pool2d``)."""
+    _op = "avg_pool2d"
+
+
+MaxPool2D, AvgPool2D = MaxPooling2D, AveragePooling2D

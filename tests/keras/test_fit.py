@@ -1,9 +1,11 @@
 """compile / fit / evaluate / predict, callbacks and the progress bar.
 
-``test_fit_matches_keras`` pins a whole training run to the numbers Keras
-3.15.1 on TensorFlow 2.21.0 (CPU) gave for the same program with ``import
-keras`` in place of ``gpugrad.keras``; the literals are copied from its
-output rounded to 8 digits. TensorFlow is not needed to run these tests.
+``test_fit_matches_keras`` and ``test_convolutional_fit_matches_keras`` pin
+whole training runs to the numbers Keras 3.15.1 on TensorFlow 2.21.0 (CPU)
+gave for the same programs with ``import keras`` in place of
+``gpugrad.keras``; the literals are copied from its output rounded to 8 (7
+for the convolutional run) digits. TensorFlow is not needed to run these
+tests.
 """
 import numpy as np
 import pytest
@@ -98,6 +100,46 @@ def test_one_trace_per_batch_size():
     model.fit(FIT_X, FIT_Y, batch_size=7, epochs=1, verbose=0)
     assert list(model._traced) == [("train", 7)]
     assert not model.layers[0].kernel.trainable
+
+
+CNN_W_AFTER = [
+    [[[[-0.1969138, -0.1016881, 0.0006591], [0.0987273, 0.2008384, -0.1920019]],
+      [[-0.1023335, -0.0011722, 0.1041125], [0.1982402, -0.2038779, -0.1000932]],
+      [[0.0041371, 0.0978559, 0.2003548], [-0.1992858, -0.0950019, -0.0044282]]],
+     [[[0.09868, 0.2245507, -0.1977422], [-0.0952899, 0.0435903, 0.0995786]],
+      [[0.2011181, -0.229408, -0.1070759], [0.0040461, 0.0816947, 0.1878729]],
+      [[-0.2030522, -0.1072026, 0.0022326], [0.0897582, 0.191397, -0.1937601]]],
+     [[[-0.0950219, -0.0232271, 0.0873383], [0.2002562, -0.208627, -0.097581]],
+      [[-0.0102418, 0.091397, 0.2062399], [-0.1986537, -0.0962841, 0.0095325]],
+      [[0.101565, 0.2166989, -0.1985214], [-0.0947814, 0.0431041, 0.0997193]]]],
+    [0.0965729, -0.1856031, 0.0466738],
+    [[-0.3930516, -0.3069484], [-0.1916274, -0.1083726], [0.0124451, 0.087555],
+     [0.2200389, 0.2799611], [0.4183492, -0.4183492], [-0.2896578, -0.2103422],
+     [-0.1005493, 0.0005493], [0.1057475, 0.1942525], [0.3223775, 0.3776225],
+     [-0.3917444, -0.3082556], [-0.1788287, -0.1211713], [0.0119186, 0.0880814]],
+    [0.0090894, 0.0909106],
+]
+
+
+def test_convolutional_fit_matches_keras(device):
+    img = (np.arange(2 * 5 * 5 * 2, dtype=np.float32).reshape(2, 5, 5, 2) % 7 - 3) / 4
+    x = img.repeat(3, axis=0) * np.array([1, -1, 0.5, 2, -0.5, 1.5],
+                                         np.float32)[:, None, None, None]
+    y = np.array([0, 1, 1, 0, 1, 0], np.int32)
+    model = keras.Sequential([keras.Input((5, 5, 2)),
+                              keras.layers.Conv2D(3, 3, padding="same", activation="relu"),
+                              keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                              keras.layers.Dense(2)])
+    model.set_weights([((np.arange(54, dtype=np.float32).reshape(3, 3, 2, 3) % 5) - 2) / 10,
+                       np.array([0.1, -0.2, 0.05], np.float32),
+                       ((np.arange(24, dtype=np.float32).reshape(12, 2) % 9) - 4) / 10,
+                       np.array([0.0, 0.1], np.float32)])
+    model.compile(optimizer=keras.optimizers.SGD(0.05), metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [0.6933399, 0.6620562], rtol=1e-5)
+    for got, want in zip(model.get_weights(), CNN_W_AFTER):
+        np.testing.assert_allclose(got, np.float32(want), rtol=1e-5, atol=1e-6)
 
 
 # -------------------------------------------------------- learning for real

@@ -2,9 +2,9 @@
 
 Expected values were recorded from TensorFlow 2.21.0 with Keras 3.15.1 (CPU,
 eager) by running each test's program with ``import keras`` in place of
-``gpugrad.keras`` and printing ``numpy().tolist()`` rounded to 8 digits;
-the literals below are copied from that output. TensorFlow is not needed to
-run these tests.
+``gpugrad.keras`` and printing ``numpy().tolist()`` rounded to 8 digits (7 for
+the convolution cases); the literals below are copied from that output.
+TensorFlow is not needed to run these tests.
 """
 import numpy as np
 import pytest
@@ -289,4 +289,85 @@ def test_seeded_initializers_repeat_after_set_seed():
 
 
 # -------------------------------------------------------------- conv layers
-needs_conv = pytest.mark.skipif(not hasattr(tf.nn, "conv2d"), reason="gpugrad.nn.conv2d missing")
+IMG = (np.arange(2 * 5 * 5 * 2, dtype=np.float32).reshape(2, 5, 5, 2) % 7 - 3) / 4
+KER = ((np.arange(3 * 3 * 2 * 3, dtype=np.float32).reshape(3, 3, 2, 3) % 5) - 2) / 10
+BIAS = np.array([0.1, -0.2, 0.05], np.float32)
+
+CONV_OUT = [[[[0.0, 0.0, 0.0], [0.075, 0.0, 0.2], [0.075, 0.0, 0.0]],
+             [[0.2, 0.0, 0.0], [0.2, 0.0, 0.0], [0.0, 0.0, 0.0]],
+             [[0.225, 0.0, 0.275], [0.0, 0.0, 0.025], [0.35, 0.0, 0.0]]],
+            [[[0.075, 0.05, 0.0], [0.075, 0.0, 0.35], [0.0, 0.0, 0.25]],
+             [[0.15, 0.05, 0.125], [0.0, 0.0, 0.325], [0.2, 0.0, 0.0]],
+             [[0.225, 0.0, 0.0], [0.0, 0.0, 0.0], [0.05, 0.0, 0.0]]]]
+CONV_GRAD_X_SUMMED = [[0.02, -0.115, 0.17, -0.3, 0.08], [0.02, -0.21, 0.2, -0.085, 0.11],
+                      [0.155, -0.175, 0.145, -0.17, 0.08], [-0.0, -0.045, 0.05, -0.095, -0.0],
+                      [0.235, -0.205, 0.005, -0.01, 0.16]]     # over batch and channels
+CONV_GRAD_KERNEL = [[[[-0.175, 0.0, 0.5000001], [0.225, 0.0, -0.4625001]],
+                     [[-0.1124999, 0.025, -0.3625], [0.6875001, 0.05, -0.075]],
+                     [[0.6625, 0.075, 0.3], [0.6374999, -0.075, 0.2375]]],
+                    [[[0.4, 0.0, -0.6750001], [-0.05, 0.0, -0.1]],
+                     [[0.85, -0.125, 0.5625], [-0.9125, -0.075, 1.3375001]],
+                     [[-0.6375, -0.025, -0.1999999], [-0.2875, 0.025, -1.3875002]]],
+                    [[[0.15, 0.0, 1.0500001], [0.2, 0.0, 0.3875001]],
+                     [[0.1875, 0.025, -0.8875], [0.0125, 0.075, -0.2625]],
+                     [[0.125, 0.125, -0.1375], [0.2500001, 0.0, 0.3625]]]]
+CONV_GRAD_BIAS = [3.8000002, 0.2, 3.1000001]
+CONV_VALID = [[[[0.2, -0.1], [0.15, 0.3], [-0.25, 0.175]], [[0.3, 0.15], [-0.1, 0.2], [0.2, -0.1]],
+               [[-0.475, -0.475], [0.175, -0.25], [0.3, 0.15]],
+               [[0.15, 0.3], [-0.25, 0.175], [-0.475, -0.475]]],
+              [[[0.175, -0.25], [0.3, 0.15], [-0.1, 0.2]],
+               [[-0.25, 0.175], [-0.475, -0.475], [0.175, -0.25]],
+               [[0.2, -0.1], [0.15, 0.3], [-0.25, 0.175]],
+               [[0.3, 0.15], [-0.1, 0.2], [0.2, -0.1]]]]
+POOL_OUT = [[[[0.5, 0.75], [0.75, 0.5]], [[0.75, 0.5], [0.75, 0.75]]],
+            [[[0.75, 0.5], [0.5, 0.75]], [[0.5, 0.75], [0.75, 0.5]]]]
+POOL_GRAD_SUMMED = [[[0.0, 0.0, 1.0, 1.5, 0.0], [0.0, 2.5, 0.0, 0.0, 0.0],
+                     [1.5, 0.0, 0.0, 1.5, 0.0], [0.0, 1.0, 1.5, 0.0, 0.0],
+                     [0.0, 0.0, 0.0, 0.0, 0.0]],
+                    [[0.0, 0.0, 2.5, 0.0, 0.0], [1.0, 1.5, 0.0, 0.0, 0.0],
+                     [0.0, 0.0, 1.0, 1.5, 0.0], [0.0, 2.5, 0.0, 0.0, 0.0],
+                     [0.0, 0.0, 0.0, 0.0, 0.0]]]     # over channels
+POOL_SAME_STRIDE_1 = [[0.5, 0.5, 0.75, 0.75, 0.75], [0.75, 0.75, 0.75, 0.75, 0.75],
+                      [0.75, 0.75, 0.75, 0.75, 0.5], [0.75, 0.75, 0.75, 0.75, 0.75],
+                      [0.5, 0.75, 0.75, 0.75, 0.75]]
+AVG_SAME = [[-0.0625, 0.0625, 0.375], [0.125, -0.1875, 0.125], [-0.5, 0.5, -0.5]]
+
+
+def test_conv2d_forward_and_gradients(device):
+    conv = keras.layers.Conv2D(3, 3, padding="same", strides=2, activation="relu")
+    conv.build((None, 5, 5, 2))
+    conv.set_weights([KER, BIAS])
+    x = tf.constant(IMG)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = conv(x)
+        s = tf.reduce_sum(y * y)
+    gx, g_kernel, g_bias = tape.gradient(s, [x] + conv.trainable_weights)
+    assert [list(v.shape) for v in conv.weights] == [[3, 3, 2, 3], [3]]
+    close(y, CONV_OUT)
+    close(tf.reduce_sum(gx, axis=[0, 3]), CONV_GRAD_X_SUMMED)
+    close(g_kernel, CONV_GRAD_KERNEL)
+    close(g_bias, CONV_GRAD_BIAS)
+
+
+def test_conv2d_valid_rectangular_kernel_without_bias():
+    conv = keras.layers.Conv2D(2, (2, 3), use_bias=False)
+    conv.build((None, 5, 5, 2))
+    conv.set_weights([KER[:2, :, :, :2]])
+    y = conv(IMG)
+    assert y.shape == (2, 4, 3, 2) and len(conv.weights) == 1
+    close(y, CONV_VALID)
+    assert keras.layers.Conv2D.from_config(conv.get_config()).kernel_size == (2, 3)
+
+
+def test_pooling_layers(device):
+    x = tf.constant(IMG)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = keras.layers.MaxPooling2D(2)(x)            # strides default to the window
+        s = tf.reduce_sum(y * y)
+    close(y, POOL_OUT)
+    close(tf.reduce_sum(tape.gradient(s, x), axis=3), POOL_GRAD_SUMMED)
+    close(keras.layers.MaxPooling2D(3, strides=1, padding="same")(IMG)[0, :, :, 0],
+          POOL_SAME_STRIDE_1)
+    close(keras.layers.AveragePooling2D(2, padding="same")(IMG)[1, :, :, 1], AVG_SAME)
