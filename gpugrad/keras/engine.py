@@ -264,16 +264,25 @@ class Layer:
     def weights(self):
         """This layer's variables, then its sub-layers' (each once)."""
         out, seen = [], set()
-        for v in self._own_variables():
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for layer in self._sublayers():
-            for v in layer.weights:
+        for layer in self._layer_tree():
+            for v in layer._own_variables():
                 if id(v) not in seen:
                     seen.add(id(v))
                     out.append(v)
         return out
+
+    def _layer_tree(self):
+        """This layer and every layer under it, depth first, each once (a
+        layer that refers back to its parent makes no loop)."""
+        order, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            order.append(layer)
+            stack.extend(reversed(layer._sublayers()))
+        return order
 
     @property
     def trainable_weights(self):
@@ -303,10 +312,8 @@ class Layer:
         return out
 
     def _metric_objects(self):
-        found = [obj for _, obj in self._tracked() if _is_metric(obj)]
-        for layer in self._sublayers():
-            found.extend(layer._metric_objects())
-        return found
+        return [obj for layer in self._layer_tree() for _, obj in layer._tracked()
+                if _is_metric(obj)]
 
     @property
     def trainable(self):
@@ -317,12 +324,11 @@ class Layer:
         """Setting False freezes the layer: its weights and its sub-layers'
         become non-trainable (variables made non-trainable stay so)."""
         value = bool(value)
-        self._trainable = value
-        for v in self._own_variables():
-            if self._created_trainable[id(v)]:
-                v._trainable = value
-        for layer in self._sublayers():
-            layer.trainable = value
+        for layer in self._layer_tree():
+            layer._trainable = value
+            for v in layer._own_variables():
+                if layer._created_trainable[id(v)]:
+                    v._trainable = value
 
     def count_params(self):
         total = 0

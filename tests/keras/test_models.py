@@ -203,3 +203,11 @@ def test_save_and_load_weights(tmp_path):
     again.load_weights(path)
     for a, b in zip(model.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_layer_that_refers_to_its_parent_makes_no_loop():
+    outer = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+    outer.layers[0].owner = outer
+    assert len(outer.weights) == 2 and len(outer.layers[0].weights) == 2
+    outer.trainable = False
+    assert outer.layers[0].trainable is False and outer.trainable_weights == []
