@@ -29,3 +29,21 @@ def test_gradient_accumulation_matches_whole_batch_training():
                                               r"=4 ([\d.e+-]+)", out).groups())
     assert by_hand < 1e-5 and optimizer < 1e-5, out
     assert "update steps taken: 10" in out
+
+
+def test_train_digits_mlp_reaches_95_percent_and_writes_its_curves(tmp_path):
+    plot = tmp_path / "digits.png"
+    out = run("train_digits.py", "--quiet", "--plot", str(plot))
+    assert "mlp on cpu:0 (1437 training and 360 test digits)" in out, out
+    assert re.search(r"time per epoch: \d+ ms", out), out
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)", out).group(1))
+    assert accuracy >= 0.95, out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_digits_cnn_learns_in_a_few_epochs(tmp_path):
+    out = run("train_digits.py", "--model", "cnn", "--epochs", "4", "--quiet",
+              "--plot", str(tmp_path / "cnn.png"))
+    assert "cnn on cpu:0" in out, out
+    accuracy = float(re.search(r"test accuracy: ([\d.]+)", out).group(1))
+    assert accuracy >= 0.9, out
