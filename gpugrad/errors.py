@@ -50,3 +50,17 @@ class OperatorNotAllowedInGraphError(TypeError):
 
 class DataLossError(OpError, ValueError):
     """Stored data cannot be read back: a corrupt or truncated checkpoint."""
+
+
+class AbortedError(OpError, RuntimeError):
+    """The work was abandoned: in distributed training, another rank failed.
+    ``rank`` names it (None when unknown)."""
+
+    def __init__(self, message, op=None, rank=None):
+        super().__init__(message, op)
+        self.rank = rank
+
+
+class DeadlineExceededError(OpError, TimeoutError):
+    """An operation did not finish in time: in distributed training, a
+    collective that the other ranks did not join within the timeout."""

@@ -106,6 +106,14 @@ def cpu():
     return _CPU
 
 
+def set_default(spec):
+    """Make ``spec`` the device new tensors go to outside any ``device``
+    scope (``gpugrad.distributed.init`` picks each process's GPU with it)."""
+    global _default
+    _default = get(spec)
+    return _default
+
+
 class device:
     """``with gpugrad.device('gpu:0'):`` creates new tensors on that device.
 

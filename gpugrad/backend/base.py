@@ -111,3 +111,10 @@ class Backend:
         by default the one named like the kernel), or None to use the ``xp``
         formula. Kernels arrive with the fused-kernel layer."""
         return None
+
+    # ------------------------------------------------------------ collectives
+    def collectives(self, runtime):
+        """The collective engine for this device's arrays in a distributed
+        ``runtime`` (gpugrad.distributed): MPI on host memory, NCCL between
+        GPUs. See ``gpugrad/backend/collectives.py``."""
+        raise NotImplementedError(f"{self.name} has no collective engine")

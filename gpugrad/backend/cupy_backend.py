@@ -73,6 +73,14 @@ class CupyBackend(Backend):
         cupyx.scatter_add(target, indices, updates)
         return target
 
+    def collectives(self, runtime):
+        """NCCL between the run's GPUs, built on first use per run."""
+        engine = runtime.engines.get(self.name)
+        if engine is None:
+            from .collectives import NcclCollectives
+            engine = runtime.engines[self.name] = NcclCollectives(self, runtime)
+        return engine
+
     def kernel(self, name, entry=None):
         """The CUDA twin in kernels/<name>/cuda.py (its function ``entry``, by
         default the one named like the kernel), compiled on first use."""

@@ -51,6 +51,9 @@ class NumpyBackend(Backend):
     def erf(self, x):
         return self.kernel("erf")(x)
 
+    def collectives(self, runtime):
+        return runtime.host        # MPI on host memory (backend/collectives.py)
+
     def _make_generator(self, key):
         return numpy.random.default_rng(key)
 
