@@ -29,7 +29,7 @@ from .ops.array_ops import (  # noqa: F401
     expand_dims, squeeze, transpose, broadcast_to, tile, concat, stack, split, unstack,
     gather, gather_nd, pad, identity, stop_gradient, shape, size, rank)
 from . import math, linalg, nn, random, config, experimental, extend  # noqa: E402
-from . import optimizers, keras  # noqa: E402
+from . import optimizers, keras, distributed  # noqa: E402
 from .graph import (  # noqa: F401,E402
     Graph, Operation, Session, placeholder, placeholder_with_default, get_default_graph,
     reset_default_graph, name_scope, control_dependencies, gradients, group, no_op, tuple,
