@@ -163,6 +163,18 @@ def _atomic_write(path, write):
         pass
 
 
+def _distributed():
+    """The distributed runtime when several ranks run (rank 0 alone writes
+    files; the others wait for it), else None."""
+    from .distributed import runtime
+    return runtime.active()
+
+
+def _writes_files():
+    rt = _distributed()
+    return rt is None or rt.rank == 0
+
+
 def _write(children, path):
     graph = _ObjectGraph(children)
     arrays, entries = {}, {}
@@ -444,8 +456,18 @@ class Checkpoint:
         return children
 
     def write(self, file_prefix, options=None):
-        """Write the checkpoint to exactly ``file_prefix``; returns the path."""
-        return _write(self._trackable_children(), os.fspath(file_prefix))
+        """Write the checkpoint to exactly ``file_prefix``; returns the path.
+        In a distributed run rank 0 writes and every rank returns once the
+        file is there."""
+        path = os.fspath(file_prefix)
+        children = self._trackable_children()
+        rt = _distributed()
+        if rt is None:
+            return _write(children, path)
+        if rt.rank == 0:
+            _write(children, path)
+        rt.barrier(f"writing the checkpoint {path} (rank 0 writes it)")
+        return path
 
     def read(self, save_path, options=None):
         """Restore from exactly ``save_path``; returns a CheckpointLoadStatus."""
@@ -529,6 +551,8 @@ def _write_state(directory, latest, every):
     lines = [f"model_checkpoint_path: {json.dumps(relative(latest))}"]
     lines += [f"all_model_checkpoint_paths: {json.dumps(relative(p))}" for p in every]
     text = "\n".join(lines) + "\n"
+    if not _writes_files():
+        return
     _atomic_write(_state_path(directory), lambda f: f.write(text.encode()))
 
 
@@ -634,7 +658,8 @@ class CheckpointManager:
             while len(self._kept) > self._max_to_keep:
                 old = self._kept.pop(0)
                 try:
-                    os.remove(old)
+                    if _writes_files():
+                        os.remove(old)
                 except FileNotFoundError:
                     pass
             self._record()

@@ -14,6 +14,7 @@ float32, as in Keras.
 """
 import math
 
+from .. import distributed as _distributed
 from .. import nest
 from .. import random as _random
 from ..backend import current as _current_backend, device
@@ -169,6 +170,7 @@ class Trainer:
         variables = self.trainable_weights
         if variables:
             grads = tape.gradient(loss, variables)
+            grads = _distributed.fit_gradients(grads, variables, self.optimizer)
             self.optimizer.apply_gradients(zip(grads, variables))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -238,12 +240,20 @@ class Trainer:
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = _split(x, y, sample_weight,
                                                             validation_split)
+        ranks = _distributed.fit_runtime()
+        if ranks is not None:       # data-parallel: this rank's shard, rank 0 reports
+            x, y, sample_weight = _shard((x, y, sample_weight), ranks)
+            if validation_data is not None:
+                validation_data = _shard(unpack_x_y_sample_weight(validation_data), ranks)
+            verbose = verbose if ranks.rank == 0 else 0
         data = _Data(x, y, sample_weight, batch_size)
         val = None
         if validation_data is not None:
             vx, vy, vw = unpack_x_y_sample_weight(validation_data)
             val = _Data(vx, vy, vw, validation_batch_size or batch_size)
         self._prepare(data, "train")
+        if ranks is not None:       # every rank starts from rank 0's weights
+            _distributed.broadcast_variables(self.weights, root_rank=0)
         cbs = callbacks_module.CallbackList(
             callbacks, model=self, add_history=True, add_progbar=verbose != 0, verbose=verbose,
             epochs=epochs, steps=data.steps)
@@ -265,6 +275,8 @@ class Trainer:
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate(val, verbose=0)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            if ranks is not None:   # equal shards: the mean over ranks is the global mean
+                epoch_logs = _mean_over_ranks(epoch_logs, ranks)
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
@@ -358,6 +370,34 @@ class Trainer:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
+
+
+def _shard(parts, ranks):
+    """Rank r's samples r, r + N, r + 2N, ... of (x, y, sample_weight), after
+    dropping the last n % N samples so that every rank takes the same
+    number of steps with batches of the same sizes. With batch size b per
+    rank, step k of the N ranks together covers the samples that step k of
+    one process with batch size N*b covers (without shuffling)."""
+    def leaves(part):
+        return _structure(part, _source) if part is not None else None
+    parts = tuple(leaves(p) for p in parts)
+    sizes = {_rows(leaf) for p in parts if p is not None for leaf in nest.flatten(p)}
+    if len(sizes) != 1:
+        raise ValueError(f"x, y and sample_weight must have the same number of samples, got "
+                         f"sizes {sorted(sizes)}")
+    n = sizes.pop()
+    kept = n - n % ranks.size
+    if kept == 0:
+        raise ValueError(f"fit: {n} samples cannot be shared among {ranks.size} ranks")
+
+    def cut(leaf):
+        return leaf[:kept][ranks.rank::ranks.size]
+    return tuple(_structure(p, cut) if p is not None else None for p in parts)
+
+
+def _mean_over_ranks(logs, ranks):
+    every = ranks.allgather_object(logs, "the epoch's logs")
+    return {k: sum(float(r[k]) for r in every) / len(every) for k in logs}
 
 
 def _verbosity(verbose):
