@@ -459,14 +459,21 @@ class Checkpoint:
         """Write the checkpoint to exactly ``file_prefix``; returns the path.
         In a distributed run rank 0 writes and every rank returns once the
         file is there."""
-        path = os.fspath(file_prefix)
+        return self._write_then(os.fspath(file_prefix))
+
+    def _write_then(self, path, then=None):
+        """Write the checkpoint to ``path``, then call ``then()`` (recording
+        it in the state file); in a distributed run rank 0 alone does both and
+        every rank returns once both are done, so a rank that reads the
+        directory next finds the new checkpoint recorded."""
         children = self._trackable_children()
         rt = _distributed()
-        if rt is None:
-            return _write(children, path)
-        if rt.rank == 0:
+        if rt is None or rt.rank == 0:
             _write(children, path)
-        rt.barrier(f"writing the checkpoint {path} (rank 0 writes it)")
+            if then is not None:
+                then()
+        if rt is not None:
+            rt.barrier(f"writing the checkpoint {path} (rank 0 writes it)")
         return path
 
     def read(self, save_path, options=None):
@@ -488,13 +495,12 @@ class Checkpoint:
         counter = self.save_counter
         counter.assign_add(1)
         path = f"{os.fspath(file_prefix)}-{int(counter.numpy())}"
+        directory = os.path.dirname(path) or os.curdir
         try:
-            self.write(path)
+            self._write_then(path, lambda: _write_state(directory, path, [path]))
         except BaseException:
             counter.assign_sub(1)
             raise
-        directory = os.path.dirname(path) or os.curdir
-        _write_state(directory, path, [path])
         return path
 
     def restore(self, save_path, options=None):
@@ -643,30 +649,30 @@ class CheckpointManager:
         number = int(counter.numpy()) if checkpoint_number is None else \
             int(_value(checkpoint_number))
         path = f"{self._prefix}-{number}"
+        kept = [p for p in self._kept if p != path] + [path]
+        dropped = []
+        if self._max_to_keep is not None and len(kept) > self._max_to_keep:
+            cut = len(kept) - self._max_to_keep
+            dropped, kept = kept[:cut], kept[cut:]
+
+        def record_and_prune():
+            # the new one recorded first: a crash while deleting still finds it
+            _write_state(self._directory, path, dropped + kept)
+            for old in dropped:
+                try:
+                    os.remove(old)
+                except FileNotFoundError:
+                    pass
+            if dropped:
+                _write_state(self._directory, path, kept)
+
         try:
-            self._checkpoint.write(path)
+            self._checkpoint._write_then(path, record_and_prune)
         except BaseException:
             counter.assign_sub(1)
             raise
-        if path in self._kept:
-            self._kept.remove(path)
-        self._kept.append(path)
-        self._latest = path
-        self._last_step = step
-        self._record()        # the new one first: a crash while deleting still finds it
-        if self._max_to_keep is not None and len(self._kept) > self._max_to_keep:
-            while len(self._kept) > self._max_to_keep:
-                old = self._kept.pop(0)
-                try:
-                    if _writes_files():
-                        os.remove(old)
-                except FileNotFoundError:
-                    pass
-            self._record()
+        self._kept, self._latest, self._last_step = kept, path, step
         return path
-
-    def _record(self):
-        _write_state(self._directory, self._latest, self._kept)
 
     def restore_or_initialize(self):
         """Restore the latest checkpoint and return its path; with none, call

@@ -34,13 +34,20 @@ from .buckets import DEFAULT_BUCKET_BYTES, Reducer as _Reducer
 
 __all__ = ["init", "shutdown", "is_initialized", "rank", "size", "local_rank", "local_size",
            "allreduce", "grouped_allreduce", "allgather", "broadcast", "broadcast_variables",
+           "allgather_object", "broadcast_object",
            "barrier", "DistributedGradientTape", "DistributedOptimizer", "Average", "Sum",
-           "Min", "Max", "Product", "DEFAULT_BUCKET_BYTES"]
+           "Min", "Max", "Product", "Compression", "DEFAULT_BUCKET_BYTES"]
 
 #: reduction operations (Horovod's names)
 Average, Sum, Min, Max, Product = "average", "sum", "min", "max", "product"
 
 _reducer = None
+
+
+def _check_op(op):
+    if op not in (Average, Sum, Min, Max, Product):
+        raise ValueError(f"op must be one of gpugrad.distributed.Average, Sum, Min, Max or "
+                         f"Product; got {op!r}")
 
 
 def init(comm=None, timeout=None, bucket_bytes=None, device="auto"):
@@ -56,12 +63,18 @@ def init(comm=None, timeout=None, bucket_bytes=None, device="auto"):
     rt = _runtime.start(comm, timeout)
     if _reducer is None:
         _reducer = _Reducer(rt, bucket_bytes)
-        if device == "auto" and _backends.gpu_available():
+        if device == "auto" and _device_left_to_init() and _backends.gpu_available():
             gpus = len(_backends.list_devices()) - 1
             _backends.set_default(f"gpu:{rt.local_rank % gpus}")
     elif bucket_bytes is not None:
         _reducer = _Reducer(rt, bucket_bytes)
     return rt
+
+
+def _device_left_to_init():
+    """False when GPUGRAD_DEVICE names a device: the user chose it."""
+    import os
+    return os.environ.get("GPUGRAD_DEVICE", "auto").strip().lower() in ("", "auto")
 
 
 def shutdown():
@@ -164,17 +177,26 @@ def broadcast_variables(variables, root_rank=0):
     training, so all ranks start from the same weights and slots)."""
     variables = list(variables)
     if not variables:
-        return
+        return None
     reducer = _reducer_for("broadcast_variables")
-    names = [v.name for v in variables]
     for v in variables:
         if not isinstance(v, _Variable):
             raise TypeError(f"broadcast_variables: expected variables, got a "
                             f"{type(v).__name__}")
-    values = reducer.broadcast([v._data for v in variables], [v._backend for v in variables],
-                               root_rank, names, "broadcast_variables")
-    for v, value in zip(variables, values):
-        v.assign(_Tensor(value, v._backend))
+    names = [v.name for v in variables]
+    # through _run: in a traced function or a graph the broadcast is a node
+    # that reads the variables when it runs, not their values at tracing time
+    values = _run("DistributedBroadcast", _as_tensors(variables), names,
+                  lambda arrays, backends: reducer.broadcast(arrays, backends, root_rank, names,
+                                                             "broadcast_variables"))
+    assigns = [v.assign(value) for v, value in zip(variables, values)]
+    # in a TensorFlow 1 graph an assign is an op to run: hand back one op for
+    # all of them (eager, and in a traced function, assign runs in order)
+    ops = [a for a in assigns if not isinstance(a, _Variable)]
+    if _context.current_graph() is None or not ops:
+        return None
+    from ..graph import group
+    return group(*ops, name="broadcast_variables")
 
 
 def allgather(tensor, name=None):
@@ -210,6 +232,20 @@ def allgather(tensor, name=None):
     return _run("DistributedAllgather", _as_tensors([tensor]), [what], gather)[0]
 
 
+def allgather_object(obj, name=None):
+    """Every rank's picklable ``obj``, as a list in rank order."""
+    return _runtime.current("allgather_object").allgather_object(obj, name or "allgather_object")
+
+
+def broadcast_object(obj, root_rank=0, name=None):
+    """``root_rank``'s picklable ``obj``, on every rank."""
+    rt = _runtime.current("broadcast_object")
+    if not 0 <= root_rank < rt.size:
+        raise ValueError(f"root_rank {root_rank} is not a rank of this run "
+                         f"(0 to {rt.size - 1})")
+    return rt.broadcast_object(obj, root_rank, name or "broadcast_object")
+
+
 # ------------------------------------------------------------ wrappers
 def _reduce_gradients(grads, sources, op, what):
     """``grads`` (a nested structure with None where a source got no
@@ -228,6 +264,37 @@ def _reduce_gradients(grads, sources, op, what):
     return _nest.pack_sequence_as(grads, flat)
 
 
+class Compression:
+    """Horovod's gradient compression choices: only ``none`` is supported."""
+    none = None
+    fp16 = "fp16"
+
+
+#: Horovod keyword arguments and the one value each may take here; other
+#: values ask for something gpugrad does not do, and are refused rather
+#: than silently ignored. (device_* and sparse_as_dense change nothing: there
+#: is one device per rank and gradients are dense.)
+_HOROVOD_DEFAULTS = {"compression": (None,), "backward_passes_per_step": (1,),
+                     "gradient_predivide_factor": (1, 1.0), "process_set": (None,),
+                     "scale_local_gradients": (True,), "average_aggregated_gradients": (False,),
+                     "num_groups": (0,), "groups": (None,)}
+_HOROVOD_IGNORED = {"device_dense", "device_sparse", "sparse_as_dense", "name", "use_locking"}
+
+
+def _check_horovod_options(what, options):
+    for key, value in options.items():
+        if key in _HOROVOD_IGNORED:
+            continue
+        if key not in _HOROVOD_DEFAULTS:
+            raise TypeError(f"{what}() got an unexpected keyword argument {key!r}")
+        if not any(value is ok or (type(value) is type(ok) and value == ok)
+                   for ok in _HOROVOD_DEFAULTS[key]):
+            raise NotImplementedError(
+                f"{what}({key}={value!r}) is not supported by gpugrad.distributed (only "
+                f"{key}={_HOROVOD_DEFAULTS[key][0]!r}); see docs/distributed.md, 'What is not "
+                f"there'")
+
+
 class DistributedGradientTape:
     """A GradientTape whose ``gradient`` averages (``op``) over the ranks.
 
@@ -235,7 +302,9 @@ class DistributedGradientTape:
     or use it as the tape itself (``with DistributedGradientTape(
     tf.GradientTape()) as tape:``). Everything else is the wrapped tape's."""
 
-    def __init__(self, tape, op=Average, **unused):
+    def __init__(self, tape, op=Average, **horovod_options):
+        _check_op(op)
+        _check_horovod_options("DistributedGradientTape", horovod_options)
         object.__setattr__(self, "_tape", tape)
         object.__setattr__(self, "_op", op)
 
@@ -259,12 +328,14 @@ class DistributedGradientTape:
         return _reduce_gradients(grads, sources, self._op, "DistributedGradientTape.gradient")
 
 
-def DistributedOptimizer(optimizer, op=Average, **unused):
+def DistributedOptimizer(optimizer, op=Average, **horovod_options):
     """``optimizer`` whose ``apply_gradients`` (and so ``minimize`` and
     ``Model.fit``) first reduces the gradients over the ranks.
 
     The result is the same optimizer seen through a subclass that shares
     its state (slots, iterations, learning rate): use it from then on."""
+    _check_op(op)
+    _check_horovod_options("DistributedOptimizer", horovod_options)
     base = type(optimizer)
     if getattr(base, "_distributed_op", None) is not None:
         return optimizer

@@ -89,7 +89,17 @@ class Runtime:
             self.failed = (status.Get_source(),
                            self._notice[:status.Get_count(self.MPI.BYTE)].decode(errors="replace"))
         rank, message = self.failed
+        self._abort_engines()
         raise AbortedError(f"rank {rank} failed: {message}", rank=rank)
+
+    def _abort_engines(self):
+        """Abort the device engines (NCCL): their kernels may be waiting on
+        the rank that failed, and would hold the GPU stream forever."""
+        for engine in self.engines.values():
+            try:
+                engine.abort()
+            except Exception:       # already broken: nothing more to release
+                pass
 
     def wait(self, done, what):
         """Poll ``done()`` until it is true; fail if a rank failed or time ran out."""
@@ -105,6 +115,7 @@ class Runtime:
             self.check()
             waited = time.monotonic() - start
             if waited > self.timeout:
+                self._abort_engines()
                 raise DeadlineExceededError(
                     f"rank {self.rank}: {what} did not complete within {self.timeout:g} s; "
                     f"another rank is stuck, died without a word, or never called it "
@@ -141,6 +152,14 @@ class Runtime:
         self.wait(self.comm.Ibcast([buffer, self.MPI.BYTE], root=root).Test,
                   f"broadcasting {what}")
         return pickle.loads(bytes(buffer))
+
+    def any(self, flag, what):
+        """True on every rank when ``flag`` is true on some rank (one small
+        all-reduce), so that decisions such as stopping are taken together."""
+        mine = array.array("q", [1 if flag else 0])
+        every = array.array("q", [0])
+        self.wait(self.comm.Iallreduce(mine, every, op=self.MPI.MAX).Test, f"agreeing on {what}")
+        return bool(every[0])
 
     def barrier(self, what="a barrier"):
         self.wait(self.comm.Ibarrier().Test, what)

@@ -268,6 +268,9 @@ class Trainer:
                 cbs.on_train_batch_begin(step)
                 logs = self._ordered(self._step("train", batch))
                 cbs.on_train_batch_end(step, logs)
+                if ranks is not None:   # a callback that stops one rank stops them all:
+                    # a rank going on alone would wait for the others' gradients forever
+                    self.stop_training = ranks.any(self.stop_training, "stop_training")
                 if self.stop_training:
                     break
             epoch_logs = {name: float(value) for name, value in
@@ -278,6 +281,8 @@ class Trainer:
             if ranks is not None:   # equal shards: the mean over ranks is the global mean
                 epoch_logs = _mean_over_ranks(epoch_logs, ranks)
             cbs.on_epoch_end(epoch, epoch_logs)
+            if ranks is not None:
+                self.stop_training = ranks.any(self.stop_training, "stop_training")
             if self.stop_training:
                 break
         cbs.on_train_end(epoch_logs)

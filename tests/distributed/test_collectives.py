@@ -19,6 +19,9 @@ def test_collectives_on_two_ranks(mpirun):
         assert r["broadcast"] == [1.0, 1.0]                       # from the last rank
         assert r["allgather"] == [[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]]   # 1 row, then 2
         assert r["variables"] == [[0.0, 1.0], [[0.0]]]
+        # traced once, run twice: each run sends rank 0's current value (0, then 10)
+        assert r["traced_broadcast"] == [[0.0], [10.0]]
+        assert r["graph_broadcast"] == [[float(rank)], [1.0]]     # before, after the op
         # d/dv sum(v*v)*(r+1) at v = [0, 1]: [0, 2] on rank 0, [0, 4] on rank 1
         assert r["tape"] == [[0.0, 3.0], None]
 

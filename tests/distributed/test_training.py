@@ -30,3 +30,13 @@ def test_two_ranks_match_one_process_on_the_whole_batch(mpirun, mode, count):
         np.testing.assert_allclose(records[0]["logs"]["loss"], one.records()[0]["logs"]["loss"],
                                    rtol=1e-5)
         assert records[0]["logs"] == records[1]["logs"]
+
+
+def test_a_callback_stopping_one_rank_stops_every_rank_at_the_same_batch(mpirun):
+    # rank 1 alone sets stop_training after its third batch; rank 0 must stop
+    # there too, or its fourth step would wait for rank 1's gradients forever
+    run = mpirun(2, "train_mlp.py", "fit_stop", 32, 3, "--distributed", timeout=60)
+    assert run.returncode == 0, run
+    records = run.records()
+    assert [records[r]["iterations"] for r in (0, 1)] == [3, 3]
+    assert records[0]["checksum"] == records[1]["checksum"]

@@ -32,6 +32,29 @@ record["grouped_collectives"] = hvd._reducer.collectives - before
 v, w = tf.Variable([float(r), 1.0]), tf.Variable([[float(r)]])
 hvd.broadcast_variables([v, w], root_rank=0)
 record["variables"] = [v.numpy().tolist(), w.numpy().tolist()]
+# broadcast_variables in a traced function: rank 0's values when it runs
+u = tf.Variable([0.0])
+
+
+@tf.function
+def sync():
+    hvd.broadcast_variables([u], root_rank=0)
+
+
+record["traced_broadcast"] = []
+for call in range(2):
+    u.assign([10.0 * call + r])
+    sync()
+    record["traced_broadcast"].append(u.numpy().tolist())
+# and in a TensorFlow 1 graph: an op that broadcasts when the session runs it
+with tf.Graph().as_default():
+    g = tf.Variable([float(r)])
+    sync_op = hvd.broadcast_variables([g], root_rank=n - 1)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        record["graph_broadcast"] = [sess.run(g).tolist()]
+        sess.run(sync_op)
+        record["graph_broadcast"].append(sess.run(g).tolist())
 # DistributedGradientTape, used around the recording and wrapped after it
 with hvd.DistributedGradientTape(tf.GradientTape()) as tape:
     loss = tf.reduce_sum(v * v) * float(r + 1)

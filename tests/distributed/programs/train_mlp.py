@@ -3,6 +3,8 @@
     train_mlp.py MODE BATCH STEPS_OR_EPOCHS [--distributed]
 
 MODE ``fit``: Model.fit (which shards and averages by itself after init);
+``fit_stop``: the same, with a callback on the last rank alone that stops
+training after its third batch;
 ``tape``: a hand-written loop with DistributedGradientTape, eager;
 ``traced``: the same step in a gpugrad.function with DistributedOptimizer.
 BATCH is per process. Without --distributed it is one plain process.
@@ -36,9 +38,19 @@ model.build((None, 8))
 loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 optimizer = tf.keras.optimizers.Adam(0.01)
 
-if mode == "fit":
+
+
+class StopAfterThirdBatch(tf.keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 2:
+            self.model.stop_training = True
+
+
+if mode in ("fit", "fit_stop"):
     model.compile(optimizer=optimizer, loss=loss_fn, metrics=["accuracy"])
-    history = model.fit(x, y, batch_size=batch, epochs=count, shuffle=False, verbose=0)
+    callbacks = [StopAfterThirdBatch()] if mode == "fit_stop" and rank == size - 1 else []
+    history = model.fit(x, y, batch_size=batch, epochs=count, shuffle=False, verbose=0,
+                        callbacks=callbacks)
     logs = {k: v[-1] for k, v in history.history.items()}
 else:
     if distributed:
