@@ -1,7 +1,9 @@
 """Distributed tests run for real: each starts ``mpiexec -n N`` on a program
 in ``programs/`` and checks what the ranks printed, wrote and returned.
 
-They skip, with the reason, where mpi4py or mpiexec is missing. The ranks
+They skip, with the reason, where mpi4py or mpiexec is missing (and fail
+instead when GPUGRAD_REQUIRE_MPI is set, as CI does, so that they cannot
+silently stop running). The ranks
 run on the CPU with one thread each, so 2 ranks fit a 2-core machine.
 """
 import json
@@ -52,13 +54,16 @@ class Run:
 
 @pytest.fixture
 def mpirun(tmp_path):
-    """``mpirun(ranks, program, *args, timeout=120)`` -> Run."""
+    """``mpirun(ranks, program, *args, timeout=120, device="cpu")`` -> Run
+    (``device``: the ranks' GPUGRAD_DEVICE)."""
     reason = skip_reason()
+    if reason and os.environ.get("GPUGRAD_REQUIRE_MPI"):
+        pytest.fail(f"GPUGRAD_REQUIRE_MPI is set (CI) but {reason}")
     if reason:
         pytest.skip(reason)
 
-    def run(ranks, program, *args, timeout=120):
-        env = dict(os.environ, GPUGRAD_DEVICE="cpu", OMP_NUM_THREADS="1",
+    def run(ranks, program, *args, timeout=120, device="cpu"):
+        env = dict(os.environ, GPUGRAD_DEVICE=device, OMP_NUM_THREADS="1",
                    OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1", PYTHONUNBUFFERED="1")
         command = [_mpiexec(), "-n", str(ranks), sys.executable, str(PROGRAMS / program),
                    *map(str, args)]
