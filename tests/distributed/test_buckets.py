@@ -1,6 +1,8 @@
 """The bucketed reduction, in one process: a stand-in engine plays the other
 ranks (every rank holds the same arrays, so a sum is the array times the
 number of ranks). What travels, in how many collectives, and what comes back."""
+import weakref
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,26 @@ def test_disagreeing_ranks_get_every_difference_named():
 def test_the_reducer_refuses_a_bucket_size_of_zero():
     with pytest.raises(ValueError, match="bucket_bytes must be positive"):
         Reducer(Runtime(), -1)
+
+
+def test_a_bucket_buffer_is_reused_only_once_no_result_of_it_is_alive():
+    rt = Runtime(size=2)
+    reducer = Reducer(rt)
+    backend = tf.constant(0.0)._backend
+    first = reducer.allreduce([np.ones(4, "float32")], [backend], "sum", ["w"])[0]
+    second = reducer.allreduce([np.full(4, 2.0, "float32")], [backend], "sum", ["w"])[0]
+    # the first result is still held: the second call got a buffer of its own
+    assert not np.shares_memory(first, second)
+    assert first.tolist() == [2.0] * 4 and second.tolist() == [4.0] * 4
+    base = weakref.ref(second.base)
+    del first, second
+    third = reducer.allreduce([np.full(4, 3.0, "float32")], [backend], "sum", ["w"])[0]
+    assert third.base is base() and third.tolist() == [6.0] * 4    # nothing held it: reused
+
+
+def test_many_small_arrays_are_packed_in_one_pass_with_the_same_result():
+    arrays = [np.arange(i, i + 5, dtype="float32") for i in range(50)]
+    out, launched, _ = reduce(arrays, bucket_bytes=1 << 20, op="average", size=4)
+    assert launched == [(250, "float32")]
+    for a, b in zip(out, arrays):
+        np.testing.assert_array_equal(a, b)
